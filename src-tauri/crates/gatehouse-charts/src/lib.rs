@@ -1,0 +1,1 @@
+//! Plotters renderings of the loop diagram and drift charts.

@@ -1,0 +1,197 @@
+//! The demo workspace's content, generated deterministically from a seed: the policy of a churn
+//! team, three models with versions, metrics, lineage and pointers, and a day of readings in which
+//! one gate blocks (a schema break in today's batch), one waits (a promotion with one of two
+//! approvals) and one is unknown (the label feed went quiet). The store writes it like any other
+//! data; nothing in the code special-cases the demo.
+
+use std::collections::BTreeMap;
+
+use crate::reading::{ModelName, Reading, SignalName};
+use crate::registry::{Model, ModelVersion, PointerName, VersionId};
+use crate::time::Timestamp;
+
+/// The demo's policy file.
+pub const POLICY: &str = include_str!("../../../../assets/demo/gatehouse.toml");
+
+/// The seed `gatehouse demo` uses unless told otherwise.
+pub const DEFAULT_SEED: u64 = 20_261_126;
+
+/// Everything a demo workspace holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemoWorkspace {
+    /// The text of `gatehouse.toml`.
+    pub policy: String,
+    /// The registry.
+    pub models: Vec<Model>,
+    /// Signal history, oldest first.
+    pub readings: Vec<Reading>,
+}
+
+/// A small, fast, well-mixed generator (SplitMix64), so the demo is the same on every machine.
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A uniform number in [-1, 1).
+    fn jitter(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+    }
+}
+
+struct SignalPlan {
+    signal: &'static str,
+    /// The value now.
+    now: f64,
+    /// The typical value earlier in the day.
+    before: f64,
+    /// Relative noise around `before`.
+    noise: f64,
+    /// Hours since the last reading (a quiet feed stops reporting).
+    silent_for: f64,
+    source: &'static str,
+    note: Option<&'static str>,
+    whole: bool,
+}
+
+const HISTORY_HOURS: usize = 24;
+
+/// Generates the demo workspace as of `now`.
+pub fn generate(seed: u64, now: Timestamp) -> DemoWorkspace {
+    let mut rng = SplitMix64(seed);
+    let mut models = vec![
+        model(&mut rng, "churn", "predicts which subscribers cancel within 30 days", 5, &[("production", 3), ("champion", 3), ("staging", 4)], now),
+        model(&mut rng, "fraud-score", "scores card transactions for fraud in real time", 3, &[("production", 2), ("staging", 3)], now),
+        model(&mut rng, "ltv-forecast", "forecasts 12-month customer lifetime value", 2, &[("production", 1)], now),
+    ];
+    models.sort_by(|a, b| a.name.cmp(&b.name));
+
+    let plans = [
+        SignalPlan { signal: "data.schema_violations", now: 3.0, before: 0.0, noise: 0.0, silent_for: 0.4, source: "batch:2026-11-26T14", note: Some("column tenure_months arrived as string in 3 of 12 files"), whole: true },
+        SignalPlan { signal: "data.missing_rate", now: 0.021, before: 0.018, noise: 0.15, silent_for: 0.4, source: "batch:2026-11-26T14", note: None, whole: false },
+        SignalPlan { signal: "data.freshness_hours", now: 1.5, before: 2.0, noise: 0.4, silent_for: 0.4, source: "batch:2026-11-26T14", note: None, whole: false },
+        SignalPlan { signal: "model.auc", now: 0.861, before: 0.861, noise: 0.0, silent_for: 5.0, source: "run:churn-v5", note: Some("candidate v5, holdout of 48,210 rows"), whole: false },
+        SignalPlan { signal: "model.auc_delta_vs_champion", now: 0.012, before: 0.012, noise: 0.0, silent_for: 5.0, source: "run:churn-v5", note: Some("v5 against champion v3"), whole: false },
+        SignalPlan { signal: "model.worst_segment_auc", now: 0.791, before: 0.791, noise: 0.0, silent_for: 5.0, source: "run:churn-v5", note: Some("segment emea × monthly"), whole: false },
+        SignalPlan { signal: "promotion.approvals", now: 1.0, before: 0.0, noise: 0.0, silent_for: 1.2, source: "request:churn-v4-production", note: Some("v4 → production, approved by priya; waiting for a second approver"), whole: true },
+        SignalPlan { signal: "rollout.error_rate_ratio", now: 1.08, before: 1.05, noise: 0.05, silent_for: 0.1, source: "canary:churn-v3", note: None, whole: false },
+        SignalPlan { signal: "rollout.p95_latency_ms", now: 184.0, before: 180.0, noise: 0.06, silent_for: 0.1, source: "canary:churn-v3", note: None, whole: false },
+        SignalPlan { signal: "monitor.share_drifted", now: 0.2, before: 0.1, noise: 0.2, silent_for: 0.5, source: "drift:churn-serving", note: Some("2 of 10 features drifting: tenure_months, support_calls_30d"), whole: false },
+        SignalPlan { signal: "labels.fresh_rows", now: 3120.0, before: 2600.0, noise: 0.1, silent_for: 31.0, source: "labels:churn-outcomes", note: Some("label feed silent since yesterday"), whole: true },
+    ];
+    let churn = ModelName::from("churn");
+    let mut readings = Vec::new();
+    for plan in &plans {
+        let last = now.hours_before(plan.silent_for);
+        for h in (1..HISTORY_HOURS).rev() {
+            let mut value = plan.before * (1.0 + plan.noise * rng.jitter());
+            if plan.whole {
+                value = value.round();
+            }
+            readings.push(Reading {
+                model: churn.clone(),
+                signal: SignalName::from(plan.signal),
+                value: round4(value),
+                read_at: last.hours_before(h as f64),
+                source: plan.source.into(),
+                note: None,
+            });
+        }
+        readings.push(Reading {
+            model: churn.clone(),
+            signal: SignalName::from(plan.signal),
+            value: plan.now,
+            read_at: last,
+            source: plan.source.into(),
+            note: plan.note.map(str::to_owned),
+        });
+    }
+    readings.sort_by_key(|r| r.read_at);
+
+    DemoWorkspace {
+        policy: POLICY.to_owned(),
+        models,
+        readings,
+    }
+}
+
+fn round4(v: f64) -> f64 {
+    (v * 10_000.0).round() / 10_000.0
+}
+
+fn model(
+    rng: &mut SplitMix64,
+    name: &str,
+    description: &str,
+    versions: u32,
+    pointers: &[(&str, u32)],
+    now: Timestamp,
+) -> Model {
+    let base_auc = 0.80 + 0.02 * rng.jitter().abs();
+    let versions: Vec<ModelVersion> = (1..=versions)
+        .map(|v| {
+            let age_days = f64::from(versions - v) * 9.0 + 2.0;
+            let auc = round4(base_auc + 0.012 * f64::from(v) + 0.004 * rng.jitter());
+            let mut metrics = BTreeMap::new();
+            metrics.insert("auc".to_owned(), auc);
+            metrics.insert("log_loss".to_owned(), round4(0.52 - 0.5 * (auc - 0.8) + 0.01 * rng.jitter()));
+            metrics.insert("precision_at_10pct".to_owned(), round4(0.42 + 0.8 * (auc - 0.8)));
+            let mut tags = BTreeMap::new();
+            tags.insert("framework".to_owned(), "lightgbm 4.5".to_owned());
+            tags.insert("trained_by".to_owned(), if v % 2 == 0 { "priya" } else { "sam" }.to_owned());
+            ModelVersion {
+                version: VersionId(v.to_string()),
+                run_id: format!("{:016x}", rng.next_u64()),
+                created_at: now.hours_before(age_days * 24.0),
+                metrics,
+                tags,
+                data_version: Some(format!("{name}-features@2026-{:02}-{:02}", 8 + v.min(4), 1 + (v * 7) % 28)),
+                code_commit: Some(format!("{:07x}", rng.next_u64() >> 36)),
+            }
+        })
+        .collect();
+    Model {
+        name: ModelName::from(name),
+        description: description.to_owned(),
+        pointers: pointers
+            .iter()
+            .map(|(p, v)| (PointerName::from(*p), VersionId(v.to_string())))
+            .collect(),
+        versions,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::Policy;
+
+    #[test]
+    fn the_same_seed_gives_the_same_workspace() {
+        let now = Timestamp(1_800_000_000_000);
+        assert_eq!(generate(7, now), generate(7, now));
+        assert_ne!(generate(7, now).models, generate(8, now).models);
+    }
+
+    #[test]
+    fn the_demo_policy_parses_and_names_an_owner_for_every_gate() {
+        let policy = Policy::parse(POLICY, "gatehouse.toml").unwrap();
+        assert!(policy.demo);
+        for gate in &policy.gates {
+            assert!(policy.owner_of(gate).assigned, "{} has no owner", gate.id);
+            assert!(!gate.checks.is_empty(), "{} has no checks", gate.id);
+        }
+        let approvers = policy
+            .users
+            .values()
+            .filter(|u| u.roles.contains(&crate::policy::Role::Approver))
+            .count();
+        assert!(approvers >= 2);
+    }
+}

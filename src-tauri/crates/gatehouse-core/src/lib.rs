@@ -1,0 +1,21 @@
+//! The domain of Gatehouse: the lifecycle loop, its gates, the policy that configures them, the
+//! registry's read model, and the use-cases that evaluate them over ports.
+//!
+//! This crate performs no IO and knows no framework: storage, HTTP and the UI live in other crates
+//! and reach the domain through the traits in [`ports`]. Time comes in as a [`time::Timestamp`]
+//! parameter, never read inside logic.
+
+pub mod demo;
+pub mod error;
+pub mod gate;
+pub mod layout;
+pub mod policy;
+pub mod ports;
+pub mod reading;
+pub mod registry;
+pub mod stage;
+pub mod status;
+pub mod time;
+pub mod view;
+
+pub use error::{Error, ErrorCode, ErrorReport};

@@ -1,0 +1,770 @@
+//! The workspace policy, `gatehouse.toml`: back ends, owners, users and roles, gates and their
+//! checks. Parsing is strict: unknown keys, wrong types and inconsistent references are errors that
+//! name the line and the key, never panics and never silent defaults.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use crate::gate::{fmt_num, GateId};
+use crate::reading::{string_id, ModelName, SignalName};
+use crate::stage::Stage;
+
+/// The file name of the policy inside a workspace.
+pub const POLICY_FILE: &str = "gatehouse.toml";
+
+string_id!(
+    /// The key of an owner (a team or a person) in the policy's `[owners]` table.
+    OwnerId
+);
+string_id!(
+    /// A user's login name as the policy knows it.
+    UserName
+);
+
+/// A policy file that could not be accepted, with where the problem is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file} line {line}: {message}")]
+pub struct PolicyError {
+    /// The file's name as shown to people.
+    pub file: String,
+    /// The 1-based line of the problem (1 when the problem has no place, such as an empty file).
+    pub line: usize,
+    /// What is wrong, naming the key.
+    pub message: String,
+}
+
+/// What a user may do. Roles are granted individually; `admin` implies every other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Reads everything.
+    Viewer,
+    /// Acknowledges alerts and triggers rollbacks.
+    Operator,
+    /// Approves or rejects promotions.
+    Approver,
+    /// Edits policy and connections.
+    Admin,
+}
+
+/// Whether an unmet check blocks its gate or leaves it waiting (for approvals, for a trigger).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum Unmet {
+    /// The gate blocks: a red stop node.
+    Block,
+    /// The gate waits: pending.
+    Wait,
+}
+
+/// The kind of a back end behind a port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum BackendKind {
+    /// The workspace's own database.
+    Embedded,
+    /// An MLflow tracking server (registry).
+    Mlflow,
+    /// A Prometheus server (metrics).
+    Prometheus,
+    /// An Alertmanager (alerts).
+    Alertmanager,
+}
+
+/// One back end: its kind, where it is, and the keyring entry that holds its credential.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+pub struct Backend {
+    /// What kind of back end.
+    pub kind: BackendKind,
+    /// Its base URL; none for the embedded one.
+    pub url: Option<String>,
+    /// The name of the keyring entry holding its credential; never the credential itself.
+    pub credential: Option<String>,
+}
+
+impl Backend {
+    fn embedded() -> Backend {
+        Backend {
+            kind: BackendKind::Embedded,
+            url: None,
+            credential: None,
+        }
+    }
+}
+
+/// The back end behind each port.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+pub struct Backends {
+    /// Where models, versions and pointers live.
+    pub registry: Backend,
+    /// Where system and drift signals come from.
+    pub metrics: Backend,
+    /// Where alerts come from.
+    pub alerts: Backend,
+}
+
+/// A team or person who owns gates, models or alerts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+pub struct Owner {
+    /// The key in `[owners]`; for an unassigned owner, the role that should own it.
+    pub id: OwnerId,
+    /// A name for people.
+    pub name: String,
+    /// How to reach them.
+    pub contact: Option<String>,
+    /// Who to go to when they do not answer.
+    pub escalation: Option<String>,
+    /// Users who belong to this owner.
+    pub members: Vec<UserName>,
+    /// False when the policy names no owner and this stands for the role that should own it.
+    pub assigned: bool,
+}
+
+impl Owner {
+    /// The placeholder for a gate whose owner the policy does not name.
+    pub fn unassigned(role: &str) -> Owner {
+        Owner {
+            id: OwnerId::from(role),
+            name: format!("{role} (unassigned)"),
+            contact: None,
+            escalation: None,
+            members: Vec::new(),
+            assigned: false,
+        }
+    }
+}
+
+/// A user the policy knows, with their roles.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+pub struct User {
+    /// Login name.
+    pub name: UserName,
+    /// A name for people.
+    pub display_name: String,
+    /// What they may do.
+    pub roles: BTreeSet<Role>,
+}
+
+/// A check of a gate: a signal's latest reading must lie within bounds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+pub struct CheckSpec {
+    /// Unique within its gate.
+    pub id: String,
+    /// What it verifies, for a person.
+    pub description: String,
+    /// The signal whose latest reading is compared.
+    pub signal: SignalName,
+    /// The reading must be at least this.
+    pub min: Option<f64>,
+    /// The reading must be at most this.
+    pub max: Option<f64>,
+    /// What an out-of-bounds reading does to the gate.
+    pub when_unmet: Unmet,
+    /// A reading older than this many hours makes the check stale (the gate unknown).
+    pub max_age_hours: Option<f64>,
+}
+
+impl CheckSpec {
+    /// Whether `value` satisfies the bounds. NaN never does.
+    pub fn holds(&self, value: f64) -> bool {
+        !value.is_nan()
+            && self.min.is_none_or(|min| value >= min)
+            && self.max.is_none_or(|max| value <= max)
+    }
+
+    /// The bounds in words: `≥ 0.8`, `≤ 0`, or `0.1 … 0.9`.
+    pub fn expected(&self) -> String {
+        match (self.min, self.max) {
+            (Some(min), Some(max)) => format!("{} … {}", fmt_num(min), fmt_num(max)),
+            (Some(min), None) => format!("≥ {}", fmt_num(min)),
+            (None, Some(max)) => format!("≤ {}", fmt_num(max)),
+            (None, None) => "any value".into(),
+        }
+    }
+}
+
+/// A gate as the policy defines it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+pub struct GateSpec {
+    /// Unique identifier.
+    pub id: GateId,
+    /// A name for people.
+    pub title: String,
+    /// The stage before it.
+    pub from: Stage,
+    /// The stage after it.
+    pub to: Stage,
+    /// The key of its owner in `[owners]`, or the role that should own it when unassigned.
+    pub owner: String,
+    /// What it protects against.
+    pub protects: String,
+    /// Its checks, in order.
+    pub checks: Vec<CheckSpec>,
+}
+
+/// A default gate of the loop (DESIGN §2): present in every workspace, configured by the policy.
+struct DefaultGate {
+    id: &'static str,
+    title: &'static str,
+    from: Stage,
+    to: Stage,
+    owner_role: &'static str,
+    protects: &'static str,
+}
+
+const DEFAULT_GATES: [DefaultGate; 5] = [
+    DefaultGate {
+        id: "data-quality",
+        title: "Data quality",
+        from: Stage::Data,
+        to: Stage::Train,
+        owner_role: "data owner",
+        protects: "training never sees a batch with a broken schema, stale rows or missing labels",
+    },
+    DefaultGate {
+        id: "model-validation",
+        title: "Model validation",
+        from: Stage::Validate,
+        to: Stage::Register,
+        owner_role: "model owner",
+        protects: "no candidate is registered unless it meets its thresholds and beats the champion on every segment",
+    },
+    DefaultGate {
+        id: "promotion",
+        title: "Promotion",
+        from: Stage::Register,
+        to: Stage::Deploy,
+        owner_role: "approvers",
+        protects: "production moves only with the approvals the policy demands, never on one person's word",
+    },
+    DefaultGate {
+        id: "rollout",
+        title: "Rollout",
+        from: Stage::Deploy,
+        to: Stage::Monitor,
+        owner_role: "release owner",
+        protects: "a new version proves itself on live traffic before it takes all of it",
+    },
+    DefaultGate {
+        id: "retrain-trigger",
+        title: "Retrain trigger",
+        from: Stage::Monitor,
+        to: Stage::Retrain,
+        owner_role: "on-call owner",
+        protects: "drift and quality decay reopen the loop before business metrics drop",
+    },
+];
+
+/// A validated policy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+pub struct Policy {
+    /// The workspace's name for people.
+    pub name: String,
+    /// Whether this is a demo or training workspace (the panel says so on every screen).
+    pub demo: bool,
+    /// The model whose loop the panel follows.
+    pub model: ModelName,
+    /// The back end behind each port.
+    pub backends: Backends,
+    /// Owners by key.
+    pub owners: BTreeMap<OwnerId, Owner>,
+    /// Users by login.
+    pub users: BTreeMap<UserName, User>,
+    /// The gates: the five defaults first (configured or not), then the policy's own.
+    pub gates: Vec<GateSpec>,
+}
+
+impl Policy {
+    /// Parses and validates policy text. `file` names the file in error messages.
+    pub fn parse(text: &str, file: &str) -> Result<Policy, PolicyError> {
+        let err_at = |offset: usize, message: String| PolicyError {
+            file: file.to_owned(),
+            line: line_of(text, offset),
+            message,
+        };
+        let raw: raw::Policy = toml::from_str(text).map_err(|e| {
+            let offset = e.span().map(|s| s.start).unwrap_or(0);
+            err_at(offset, e.message().trim().to_owned())
+        })?;
+        raw.validate().map_err(|(offset, message)| err_at(offset, message))
+    }
+
+    /// The owner of a gate, or the unassigned placeholder naming the role that should own it.
+    pub fn owner_of(&self, gate: &GateSpec) -> Owner {
+        self.owners
+            .get(&OwnerId(gate.owner.clone()))
+            .cloned()
+            .unwrap_or_else(|| Owner::unassigned(&gate.owner))
+    }
+}
+
+/// The 1-based line on which byte `offset` of `text` stands.
+fn line_of(text: &str, offset: usize) -> usize {
+    let end = offset.min(text.len());
+    text.as_bytes()[..end].iter().filter(|b| **b == b'\n').count() + 1
+}
+
+/// The file's shape as written, with spans for values that are checked after parsing.
+mod raw {
+    use super::*;
+
+    type Invalid = (usize, String);
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Policy {
+        workspace: Spanned<Workspace>,
+        #[serde(default)]
+        backends: BackendsTable,
+        #[serde(default)]
+        owners: BTreeMap<String, Spanned<Owner>>,
+        #[serde(default)]
+        users: BTreeMap<String, Spanned<User>>,
+        #[serde(default)]
+        gates: Vec<Spanned<Gate>>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Workspace {
+        name: String,
+        #[serde(default)]
+        demo: bool,
+        model: Spanned<String>,
+    }
+
+    #[derive(Deserialize, Default)]
+    #[serde(deny_unknown_fields)]
+    struct BackendsTable {
+        registry: Option<Spanned<BackendEntry>>,
+        metrics: Option<Spanned<BackendEntry>>,
+        alerts: Option<Spanned<BackendEntry>>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct BackendEntry {
+        kind: BackendKind,
+        url: Option<String>,
+        credential: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Owner {
+        name: String,
+        contact: Option<String>,
+        escalation: Option<String>,
+        #[serde(default)]
+        members: Vec<Spanned<String>>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct User {
+        name: Option<String>,
+        roles: Vec<Role>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Gate {
+        id: Spanned<String>,
+        title: Option<String>,
+        from: Option<Spanned<String>>,
+        to: Option<Spanned<String>>,
+        owner: Option<Spanned<String>>,
+        protects: Option<String>,
+        #[serde(default)]
+        checks: Vec<Spanned<Check>>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Check {
+        id: Spanned<String>,
+        description: Option<String>,
+        signal: Spanned<String>,
+        min: Option<f64>,
+        max: Option<f64>,
+        #[serde(default = "block")]
+        when_unmet: Unmet,
+        max_age_hours: Option<Spanned<f64>>,
+    }
+
+    fn block() -> Unmet {
+        Unmet::Block
+    }
+
+    fn stage(value: &Spanned<String>, gate: &str, key: &str) -> Result<Stage, Invalid> {
+        Stage::from_id(value.get_ref()).ok_or_else(|| {
+            let known: Vec<&str> = Stage::ALL.iter().map(|s| s.id()).collect();
+            (
+                value.span().start,
+                format!(
+                    "gate `{gate}`: `{key}` names no stage `{}` (stages: {})",
+                    value.get_ref(),
+                    known.join(", ")
+                ),
+            )
+        })
+    }
+
+    fn is_identifier(s: &str) -> bool {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+    }
+
+    impl Policy {
+        pub fn validate(self) -> Result<super::Policy, Invalid> {
+            let workspace = self.workspace.into_inner();
+            let model = workspace.model;
+            if model.get_ref().trim().is_empty() {
+                return Err((model.span().start, "`workspace.model` must not be empty".into()));
+            }
+
+            let backends = super::Backends {
+                registry: backend(self.backends.registry, "registry", &[BackendKind::Mlflow])?,
+                metrics: backend(self.backends.metrics, "metrics", &[BackendKind::Prometheus])?,
+                alerts: backend(self.backends.alerts, "alerts", &[BackendKind::Alertmanager])?,
+            };
+
+            let mut users = BTreeMap::new();
+            for (login, user) in self.users {
+                let span = user.span().start;
+                let user = user.into_inner();
+                if !is_identifier(&login) {
+                    return Err((span, format!("`users.{login}`: a login may hold only letters, digits, `-`, `_` and `.`")));
+                }
+                if user.roles.is_empty() {
+                    return Err((span, format!("`users.{login}.roles` must name at least one role")));
+                }
+                users.insert(
+                    UserName(login.clone()),
+                    super::User {
+                        name: UserName(login.clone()),
+                        display_name: user.name.unwrap_or_else(|| login.clone()),
+                        roles: user.roles.into_iter().collect(),
+                    },
+                );
+            }
+
+            let mut owners = BTreeMap::new();
+            for (key, owner) in self.owners {
+                let owner = owner.into_inner();
+                let mut members = Vec::new();
+                for m in owner.members {
+                    let name = UserName(m.get_ref().clone());
+                    if !users.contains_key(&name) {
+                        return Err((
+                            m.span().start,
+                            format!("`owners.{key}.members` names `{name}`, who is not in `[users]`"),
+                        ));
+                    }
+                    members.push(name);
+                }
+                owners.insert(
+                    OwnerId(key.clone()),
+                    super::Owner {
+                        id: OwnerId(key),
+                        name: owner.name,
+                        contact: owner.contact,
+                        escalation: owner.escalation,
+                        members,
+                        assigned: true,
+                    },
+                );
+            }
+
+            let mut written: BTreeMap<String, (usize, Gate)> = BTreeMap::new();
+            let mut order = Vec::new();
+            for gate in self.gates {
+                let span = gate.span().start;
+                let gate = gate.into_inner();
+                let id = gate.id.get_ref().clone();
+                if !is_identifier(&id) {
+                    return Err((gate.id.span().start, format!("gate id `{id}` may hold only letters, digits, `-`, `_` and `.`")));
+                }
+                if written.contains_key(&id) {
+                    return Err((gate.id.span().start, format!("gate `{id}` is defined twice")));
+                }
+                order.push(id.clone());
+                written.insert(id, (span, gate));
+            }
+
+            let mut gates = Vec::new();
+            for default in &DEFAULT_GATES {
+                let spec = match written.remove(default.id) {
+                    Some((_, gate)) => gate_spec(gate, Some(default), &owners)?,
+                    None => GateSpec {
+                        id: GateId::from(default.id),
+                        title: default.title.into(),
+                        from: default.from,
+                        to: default.to,
+                        owner: default.owner_role.into(),
+                        protects: default.protects.into(),
+                        checks: Vec::new(),
+                    },
+                };
+                gates.push(spec);
+            }
+            for id in order {
+                if let Some((_, gate)) = written.remove(&id) {
+                    gates.push(gate_spec(gate, None, &owners)?);
+                }
+            }
+
+            Ok(super::Policy {
+                name: workspace.name,
+                demo: workspace.demo,
+                model: ModelName(model.into_inner()),
+                backends,
+                owners,
+                users,
+                gates,
+            })
+        }
+    }
+
+    fn backend(
+        entry: Option<Spanned<BackendEntry>>,
+        port: &str,
+        remote: &[BackendKind],
+    ) -> Result<super::Backend, Invalid> {
+        let Some(entry) = entry else {
+            return Ok(super::Backend::embedded());
+        };
+        let span = entry.span().start;
+        let entry = entry.into_inner();
+        let allowed = entry.kind == BackendKind::Embedded || remote.contains(&entry.kind);
+        if !allowed {
+            return Err((span, format!("`backends.{port}.kind` cannot be `{:?}` for the {port} port", entry.kind).to_lowercase()));
+        }
+        match (entry.kind, &entry.url) {
+            (BackendKind::Embedded, Some(_)) => {
+                return Err((span, format!("`backends.{port}.url` is not used by the embedded back end")))
+            }
+            (BackendKind::Mlflow | BackendKind::Prometheus | BackendKind::Alertmanager, None) => {
+                return Err((span, format!("`backends.{port}.url` is required")))
+            }
+            (BackendKind::Mlflow | BackendKind::Prometheus | BackendKind::Alertmanager, Some(url))
+                if !(url.starts_with("http://") || url.starts_with("https://")) =>
+            {
+                return Err((span, format!("`backends.{port}.url` must start with http:// or https://")))
+            }
+            _ => {}
+        }
+        Ok(super::Backend {
+            kind: entry.kind,
+            url: entry.url,
+            credential: entry.credential,
+        })
+    }
+
+    fn gate_spec(
+        gate: Gate,
+        default: Option<&DefaultGate>,
+        owners: &BTreeMap<OwnerId, super::Owner>,
+    ) -> Result<GateSpec, Invalid> {
+        let id = gate.id.get_ref().clone();
+        let id_span = gate.id.span().start;
+        let from = match (&gate.from, default) {
+            (Some(v), _) => stage(v, &id, "from")?,
+            (None, Some(d)) => d.from,
+            (None, None) => return Err((id_span, format!("gate `{id}`: `from` is required"))),
+        };
+        let to = match (&gate.to, default) {
+            (Some(v), _) => stage(v, &id, "to")?,
+            (None, Some(d)) => d.to,
+            (None, None) => return Err((id_span, format!("gate `{id}`: `to` is required"))),
+        };
+        if !Stage::is_edge(from, to) {
+            let span = gate.from.as_ref().map(|v| v.span().start).unwrap_or(id_span);
+            return Err((span, format!("gate `{id}`: `{from} → {to}` is not a step of the loop; a gate stands between consecutive stages")));
+        }
+        let owner = match (&gate.owner, default) {
+            (Some(o), _) => {
+                if !owners.contains_key(&OwnerId(o.get_ref().clone())) {
+                    return Err((o.span().start, format!("gate `{id}`: `owner` names `{}`, which is not in `[owners]`", o.get_ref())));
+                }
+                o.get_ref().clone()
+            }
+            (None, Some(d)) => d.owner_role.to_owned(),
+            (None, None) => return Err((id_span, format!("gate `{id}`: `owner` is required"))),
+        };
+        let title = gate
+            .title
+            .or_else(|| default.map(|d| d.title.to_owned()))
+            .unwrap_or_else(|| id.clone());
+        let protects = gate
+            .protects
+            .or_else(|| default.map(|d| d.protects.to_owned()))
+            .unwrap_or_default();
+
+        let mut checks = Vec::new();
+        let mut seen = BTreeSet::new();
+        for check in gate.checks {
+            let span = check.span().start;
+            let check = check.into_inner();
+            let check_id = check.id.get_ref().clone();
+            if !seen.insert(check_id.clone()) {
+                return Err((check.id.span().start, format!("gate `{id}`: check `{check_id}` is defined twice")));
+            }
+            if check.signal.get_ref().trim().is_empty() {
+                return Err((check.signal.span().start, format!("gate `{id}`, check `{check_id}`: `signal` must not be empty")));
+            }
+            match (check.min, check.max) {
+                (None, None) => {
+                    return Err((span, format!("gate `{id}`, check `{check_id}`: give `min`, `max` or both")))
+                }
+                (Some(min), Some(max)) if min > max => {
+                    return Err((span, format!("gate `{id}`, check `{check_id}`: `min` ({min}) is above `max` ({max})")))
+                }
+                (Some(v), _) | (_, Some(v)) if !v.is_finite() => {
+                    return Err((span, format!("gate `{id}`, check `{check_id}`: bounds must be finite numbers")))
+                }
+                _ => {}
+            }
+            if let Some(age) = &check.max_age_hours {
+                if !(*age.get_ref() > 0.0) {
+                    return Err((age.span().start, format!("gate `{id}`, check `{check_id}`: `max_age_hours` must be above 0")));
+                }
+            }
+            checks.push(CheckSpec {
+                id: check_id,
+                description: check.description.unwrap_or_default(),
+                signal: SignalName(check.signal.into_inner()),
+                min: check.min,
+                max: check.max,
+                when_unmet: check.when_unmet,
+                max_age_hours: check.max_age_hours.map(Spanned::into_inner),
+            });
+        }
+        Ok(GateSpec {
+            id: GateId(id),
+            title,
+            from,
+            to,
+            owner,
+            protects,
+            checks,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = "[workspace]\nname = \"t\"\nmodel = \"churn\"\n";
+
+    /// Parses `text` and returns the error as `line N: message`.
+    fn error_of(text: &str) -> String {
+        match Policy::parse(text, "gatehouse.toml") {
+            Ok(_) => "accepted".into(),
+            Err(e) => format!("line {}: {}", e.line, e.message),
+        }
+    }
+
+    fn check_error(text: &str, line: usize, needle: &str) {
+        let got = error_of(text);
+        assert!(
+            got.starts_with(&format!("line {line}: ")) && got.contains(needle),
+            "expected line {line} with {needle:?}, got {got:?}"
+        );
+    }
+
+    #[test]
+    fn a_minimal_policy_has_the_five_default_gates_unassigned() {
+        let policy = Policy::parse(MINIMAL, "gatehouse.toml").unwrap();
+        let ids: Vec<&str> = policy.gates.iter().map(|g| g.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["data-quality", "model-validation", "promotion", "rollout", "retrain-trigger"]
+        );
+        let owner = policy.owner_of(&policy.gates[0]);
+        assert!(!owner.assigned);
+        assert_eq!(owner.name, "data owner (unassigned)");
+        assert_eq!(policy.backends.registry.kind, BackendKind::Embedded);
+    }
+
+    #[test]
+    fn unknown_keys_name_their_line() {
+        check_error(&format!("{MINIMAL}colour = \"red\"\n"), 4, "unknown field `colour`");
+        let text = format!(
+            "{MINIMAL}[owners.data]\nname = \"D\"\n\n[[gates]]\nid = \"data-quality\"\nowner = \"data\"\n[[gates.checks]]\nid = \"a\"\nsignal = \"s\"\nmax = 1\nthresold = 2\n"
+        );
+        check_error(&text, 14, "unknown field `thresold`");
+    }
+
+    #[test]
+    fn wrong_types_name_their_line() {
+        check_error("[workspace]\nname = 3\nmodel = \"m\"\n", 2, "invalid type");
+        let text = format!("{MINIMAL}[users.ann]\nroles = [\"superuser\"]\n");
+        check_error(&text, 5, "unknown variant `superuser`");
+    }
+
+    #[test]
+    fn gates_must_stand_on_a_step_of_the_loop() {
+        let gate = |from: &str, to: &str| {
+            format!("{MINIMAL}[owners.o]\nname = \"O\"\n[[gates]]\nid = \"x\"\nfrom = \"{from}\"\nto = \"{to}\"\nowner = \"o\"\n")
+        };
+        check_error(&gate("dta", "train"), 8, "`from` names no stage `dta`");
+        check_error(&gate("data", "serve"), 9, "`to` names no stage `serve`");
+        check_error(&gate("data", "deploy"), 8, "`data → deploy` is not a step of the loop");
+        assert_eq!(error_of(&gate("retrain", "train")), "accepted");
+    }
+
+    #[test]
+    fn references_must_resolve() {
+        let text = format!("{MINIMAL}[[gates]]\nid = \"rollout\"\nowner = \"nobody\"\n");
+        check_error(&text, 6, "`owner` names `nobody`");
+        let text = format!("{MINIMAL}[owners.o]\nname = \"O\"\nmembers = [\"ghost\"]\n");
+        check_error(&text, 6, "`ghost`, who is not in `[users]`");
+        let text = format!("{MINIMAL}[[gates]]\nid = \"rollout\"\n[[gates]]\nid = \"rollout\"\n");
+        check_error(&text, 7, "defined twice");
+    }
+
+    #[test]
+    fn checks_need_sane_bounds() {
+        let check = |body: &str| {
+            format!("{MINIMAL}[[gates]]\nid = \"rollout\"\n[[gates.checks]]\nid = \"c\"\nsignal = \"s\"\n{body}")
+        };
+        check_error(&check(""), 6, "give `min`, `max` or both");
+        check_error(&check("min = 2\nmax = 1\n"), 6, "`min` (2) is above `max` (1)");
+        check_error(&check("max = nan\n"), 6, "finite");
+        check_error(&check("max = 1\nmax_age_hours = 0\n"), 10, "`max_age_hours` must be above 0");
+        check_error(&check("max = 1\nwhen_unmet = \"ignore\"\n"), 10, "unknown variant `ignore`");
+    }
+
+    #[test]
+    fn backends_need_a_url_of_their_kind() {
+        let text = format!("{MINIMAL}[backends.registry]\nkind = \"mlflow\"\n");
+        check_error(&text, 4, "`backends.registry.url` is required");
+        let text = format!("{MINIMAL}[backends.registry]\nkind = \"prometheus\"\nurl = \"http://x\"\n");
+        check_error(&text, 4, "cannot be `prometheus`");
+        let text = format!("{MINIMAL}[backends.registry]\nkind = \"mlflow\"\nurl = \"http://127.0.0.1:5000\"\ncredential = \"gatehouse/mlflow\"\n");
+        let policy = Policy::parse(&text, "gatehouse.toml").unwrap();
+        assert_eq!(policy.backends.registry.credential.as_deref(), Some("gatehouse/mlflow"));
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        for text in ["", "\u{0}", "[[[", "workspace = 1", "[workspace]\nname=\"x\"\nmodel=\"\"\n"] {
+            assert_ne!(error_of(text), "accepted", "{text:?}");
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! The registry's read model: models, their versions and the named pointers (aliases or stages)
+//! that say which version serves as `production`, `champion`, `staging`, ….
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::reading::{string_id, ModelName};
+use crate::time::Timestamp;
+
+string_id!(
+    /// A version of a model as the registry names it (`"3"` in MLflow).
+    VersionId
+);
+string_id!(
+    /// A named pointer to a version: an alias such as `champion`, or a stage such as `Production`.
+    PointerName
+);
+
+/// A registered model with its versions and pointers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+pub struct Model {
+    /// The model's name.
+    pub name: ModelName,
+    /// What it is for.
+    pub description: String,
+    /// Pointer name → version it points to.
+    pub pointers: BTreeMap<PointerName, VersionId>,
+    /// Versions, oldest first.
+    pub versions: Vec<ModelVersion>,
+}
+
+/// One version of a model with its metrics and lineage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+pub struct ModelVersion {
+    /// The version identifier.
+    pub version: VersionId,
+    /// The training run that produced it.
+    pub run_id: String,
+    /// When it was registered.
+    pub created_at: Timestamp,
+    /// Evaluation metrics of its run.
+    pub metrics: BTreeMap<String, f64>,
+    /// Free-form tags.
+    pub tags: BTreeMap<String, String>,
+    /// The data version it was trained on, where known.
+    pub data_version: Option<String>,
+    /// The code commit it was trained from, where known.
+    pub code_commit: Option<String>,
+}

@@ -1,0 +1,216 @@
+//! The loop's status: every stage and gate with its state, owner and evidence. This is what the
+//! Loop view draws and what `gatehouse status` prints.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+use crate::gate::{evaluate_gate, GateState, GateStatus};
+use crate::policy::Policy;
+use crate::ports::WorkspaceRead;
+use crate::reading::ModelName;
+use crate::registry::Model;
+use crate::stage::Stage;
+use crate::time::Timestamp;
+
+/// The state of a stage, derived from the gates that lead into it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum StageState {
+    /// Work may flow in: every gate into it passed (or none stands before it).
+    Open,
+    /// A gate into it blocks.
+    Held,
+    /// A gate into it waits for data or a person.
+    Waiting,
+    /// A gate into it cannot be read.
+    Unknown,
+}
+
+/// A stage as it stands now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+pub struct StageStatus {
+    /// Which stage.
+    pub id: Stage,
+    /// A name for people.
+    pub title: String,
+    /// Its state.
+    pub state: StageState,
+    /// What it produces.
+    pub produces: String,
+    /// What it holds now, such as `production → 3`; empty when nothing is known.
+    pub detail: String,
+}
+
+/// The whole loop of one model as it stands at `evaluated_at`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+pub struct LoopStatus {
+    /// The workspace's name.
+    pub workspace: String,
+    /// Whether it is a demo or training workspace.
+    pub demo: bool,
+    /// The model followed.
+    pub model: ModelName,
+    /// When the status was computed.
+    pub evaluated_at: Timestamp,
+    /// The seven stages in loop order.
+    pub stages: Vec<StageStatus>,
+    /// Every gate, defaults first.
+    pub gates: Vec<GateStatus>,
+}
+
+/// Evaluates the loop of the policy's model against the workspace at `now`.
+pub async fn loop_status(
+    policy: &Policy,
+    workspace: &impl WorkspaceRead,
+    now: Timestamp,
+) -> Result<LoopStatus, Error> {
+    let latest = workspace.latest_readings(&policy.model).await?;
+    let overrides = workspace.overrides().await?;
+    let models = workspace.models().await?;
+    let gates: Vec<GateStatus> = policy
+        .gates
+        .iter()
+        .map(|spec| evaluate_gate(spec, policy.owner_of(spec), &latest, &overrides, now))
+        .collect();
+    let model = models.iter().find(|m| m.name == policy.model);
+    let stages = Stage::ALL
+        .into_iter()
+        .map(|stage| StageStatus {
+            id: stage,
+            title: stage.title().into(),
+            state: stage_state(stage, &gates),
+            produces: stage.produces().into(),
+            detail: model.map(|m| stage_detail(stage, m)).unwrap_or_default(),
+        })
+        .collect();
+    Ok(LoopStatus {
+        workspace: policy.name.clone(),
+        demo: policy.demo,
+        model: policy.model.clone(),
+        evaluated_at: now,
+        stages,
+        gates,
+    })
+}
+
+/// The most urgent state among the gates leading into `stage`.
+fn stage_state(stage: Stage, gates: &[GateStatus]) -> StageState {
+    gates
+        .iter()
+        .filter(|g| g.to == stage)
+        .map(|g| match g.state {
+            GateState::Passed | GateState::Overridden => StageState::Open,
+            GateState::Blocked => StageState::Held,
+            GateState::Pending => StageState::Waiting,
+            GateState::Unknown => StageState::Unknown,
+        })
+        .max_by_key(|s| match s {
+            StageState::Open => 0,
+            StageState::Waiting => 1,
+            StageState::Unknown => 2,
+            StageState::Held => 3,
+        })
+        .unwrap_or(StageState::Open)
+}
+
+fn stage_detail(stage: Stage, model: &Model) -> String {
+    match stage {
+        Stage::Register => match model.versions.last() {
+            Some(latest) => format!(
+                "{} versions, latest {}",
+                model.versions.len(),
+                latest.version
+            ),
+            None => "no versions yet".into(),
+        },
+        Stage::Deploy => {
+            let pointers: Vec<String> = model
+                .pointers
+                .iter()
+                .map(|(name, version)| format!("{name} → {version}"))
+                .collect();
+            if pointers.is_empty() {
+                "no pointers set".into()
+            } else {
+                pointers.join(", ")
+            }
+        }
+        Stage::Data | Stage::Train | Stage::Validate | Stage::Monitor | Stage::Retrain => {
+            String::new()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gate::{GateOverride, LatestReadings};
+    use crate::reading::{Reading, SignalName};
+
+    struct Fixed {
+        latest: LatestReadings,
+    }
+
+    impl WorkspaceRead for Fixed {
+        async fn latest_readings(&self, _: &ModelName) -> Result<LatestReadings, Error> {
+            Ok(self.latest.clone())
+        }
+        async fn overrides(&self) -> Result<Vec<GateOverride>, Error> {
+            Ok(Vec::new())
+        }
+        async fn models(&self) -> Result<Vec<Model>, Error> {
+            Ok(Vec::new())
+        }
+    }
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        // The futures here never wait on anything, so a no-op waker polled once suffices.
+        let mut f = std::pin::pin!(f);
+        let waker = std::task::Waker::noop();
+        let mut cx = std::task::Context::from_waker(waker);
+        match f.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(v) => v,
+            std::task::Poll::Pending => panic!("the fixed workspace never waits"),
+        }
+    }
+
+    #[test]
+    fn a_blocked_gate_holds_the_stage_after_it() {
+        let text = r#"
+[workspace]
+name = "t"
+model = "m"
+[[gates]]
+id = "data-quality"
+[[gates.checks]]
+id = "schema"
+signal = "data.schema_violations"
+max = 0
+"#;
+        let policy = Policy::parse(text, "gatehouse.toml").unwrap();
+        let now = Timestamp(1_000_000);
+        let reading = Reading {
+            model: ModelName::from("m"),
+            signal: SignalName::from("data.schema_violations"),
+            value: 2.0,
+            read_at: now,
+            source: "test".into(),
+            note: None,
+        };
+        let ws = Fixed {
+            latest: [(reading.signal.clone(), reading)].into_iter().collect(),
+        };
+        let status = block_on(loop_status(&policy, &ws, now)).unwrap();
+        let states: Vec<(Stage, StageState)> =
+            status.stages.iter().map(|s| (s.id, s.state)).collect();
+        assert_eq!(states[0], (Stage::Data, StageState::Open));
+        assert_eq!(states[1], (Stage::Train, StageState::Held));
+        // Gates without checks are unknown, so the stages behind them are too.
+        assert_eq!(states[3], (Stage::Register, StageState::Unknown));
+        assert_eq!(status.gates[0].state, GateState::Blocked);
+        assert_eq!(status.gates.len(), 5);
+    }
+}

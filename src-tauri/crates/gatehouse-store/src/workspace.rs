@@ -1,0 +1,255 @@
+//! A workspace directory: its policy file and its database.
+
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use gatehouse_core::demo::DemoWorkspace;
+use gatehouse_core::gate::{GateOverride, LatestReadings};
+use gatehouse_core::policy::{Policy, POLICY_FILE};
+use gatehouse_core::ports::WorkspaceRead;
+use gatehouse_core::reading::{ModelName, Reading};
+use gatehouse_core::registry::Model;
+use gatehouse_core::Error;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+
+use crate::sqlite;
+use crate::StoreError;
+
+/// The database file's name inside a workspace.
+pub const DATABASE_FILE: &str = "gatehouse.db";
+
+/// What has changed since a panel last looked: the database's write counter and the policy text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Revision {
+    /// Bumped by every write to the database, from any process.
+    pub data: i64,
+    /// A hash of the policy file's bytes (0 when it cannot be read).
+    pub policy: u64,
+}
+
+/// An open workspace.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    dir: PathBuf,
+    pool: SqlitePool,
+}
+
+impl Workspace {
+    /// Opens the workspace in `dir`, creating or migrating its database as needed. The policy is
+    /// not parsed here, so that a broken policy can still be shown and fixed.
+    pub async fn open(dir: &Path) -> Result<Workspace, StoreError> {
+        if !dir.join(POLICY_FILE).is_file() {
+            return Err(StoreError::NotAWorkspace(dir.display().to_string()));
+        }
+        let options = SqliteConnectOptions::from_str("sqlite:")?
+            .filename(dir.join(DATABASE_FILE))
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
+        sqlite::MIGRATOR.run(&pool).await?;
+        Ok(Workspace {
+            dir: dir.to_owned(),
+            pool,
+        })
+    }
+
+    /// Creates the demo workspace in `dir`, or resets the demo that is there. Refuses to touch a
+    /// directory holding any other workspace.
+    pub async fn create_demo(dir: &Path, demo: &DemoWorkspace) -> Result<Workspace, StoreError> {
+        let policy_path = dir.join(POLICY_FILE);
+        if policy_path.exists() {
+            let text = std::fs::read_to_string(&policy_path).map_err(|source| StoreError::Io {
+                action: "read",
+                path: policy_path.display().to_string(),
+                source,
+            })?;
+            let is_demo = Policy::parse(&text, POLICY_FILE).is_ok_and(|p| p.demo);
+            if !is_demo {
+                return Err(StoreError::NotADemo(dir.display().to_string()));
+            }
+        }
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+            action: "create",
+            path: dir.display().to_string(),
+            source,
+        })?;
+        for name in [DATABASE_FILE, "gatehouse.db-wal", "gatehouse.db-shm"] {
+            let path = dir.join(name);
+            match std::fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(source) => {
+                    return Err(StoreError::Io {
+                        action: "remove",
+                        path: path.display().to_string(),
+                        source,
+                    })
+                }
+            }
+        }
+        std::fs::write(&policy_path, &demo.policy).map_err(|source| StoreError::Io {
+            action: "write",
+            path: policy_path.display().to_string(),
+            source,
+        })?;
+        let workspace = Workspace::open(dir).await?;
+        let mut tx = workspace.pool.begin().await?;
+        for model in &demo.models {
+            sqlite::insert_model(&mut tx, model).await?;
+        }
+        for reading in &demo.readings {
+            sqlite::insert_reading(&mut tx, reading).await?;
+        }
+        tx.commit().await?;
+        Ok(workspace)
+    }
+
+    /// The workspace directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The policy file's path.
+    pub fn policy_path(&self) -> PathBuf {
+        self.dir.join(POLICY_FILE)
+    }
+
+    /// Reads and validates the policy as it is on disk now.
+    pub fn policy(&self) -> Result<Policy, StoreError> {
+        let path = self.policy_path();
+        let text = std::fs::read_to_string(&path).map_err(|source| StoreError::Io {
+            action: "read",
+            path: path.display().to_string(),
+            source,
+        })?;
+        Ok(Policy::parse(&text, POLICY_FILE)?)
+    }
+
+    /// What has changed, cheaply: one row read and one file hashed.
+    pub async fn revision(&self) -> Result<Revision, StoreError> {
+        let data = sqlite::revision(&self.pool).await?;
+        let policy = match std::fs::read(self.policy_path()) {
+            Ok(bytes) => {
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                bytes.hash(&mut h);
+                h.finish()
+            }
+            Err(_) => 0,
+        };
+        Ok(Revision { data, policy })
+    }
+
+    /// Records a measured value.
+    pub async fn record_reading(&self, reading: &Reading) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        sqlite::insert_reading(&mut conn, reading).await
+    }
+
+    /// Closes the database cleanly (checkpointing the write-ahead log).
+    pub async fn close(self) {
+        self.pool.close().await;
+    }
+}
+
+impl WorkspaceRead for Workspace {
+    async fn latest_readings(&self, model: &ModelName) -> Result<LatestReadings, Error> {
+        Ok(sqlite::latest_readings(&self.pool, model).await?)
+    }
+
+    async fn overrides(&self) -> Result<Vec<GateOverride>, Error> {
+        Ok(sqlite::overrides(&self.pool).await?)
+    }
+
+    async fn models(&self) -> Result<Vec<Model>, Error> {
+        Ok(sqlite::models(&self.pool).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gatehouse_core::demo;
+    use gatehouse_core::gate::GateState;
+    use gatehouse_core::reading::SignalName;
+    use gatehouse_core::status::loop_status;
+    use gatehouse_core::time::Timestamp;
+
+    const NOW: Timestamp = Timestamp(1_795_000_000_000);
+
+    #[tokio::test]
+    async fn the_demo_round_trips_through_the_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let generated = demo::generate(demo::DEFAULT_SEED, NOW);
+        let ws = Workspace::create_demo(dir.path(), &generated).await.unwrap();
+        assert_eq!(ws.models().await.unwrap(), generated.models);
+
+        let policy = ws.policy().unwrap();
+        let status = loop_status(&policy, &ws, NOW).await.unwrap();
+        let states: Vec<(&str, GateState)> = status
+            .gates
+            .iter()
+            .map(|g| (g.id.as_str(), g.state))
+            .collect();
+        assert_eq!(
+            states,
+            [
+                ("data-quality", GateState::Blocked),
+                ("model-validation", GateState::Passed),
+                ("promotion", GateState::Pending),
+                ("rollout", GateState::Passed),
+                ("retrain-trigger", GateState::Unknown),
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_new_reading_changes_the_revision_and_the_state() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Workspace::create_demo(dir.path(), &demo::generate(1, NOW)).await.unwrap();
+        let before = ws.revision().await.unwrap();
+        // A second process (here: a second open) fixes the batch.
+        let other = Workspace::open(dir.path()).await.unwrap();
+        other
+            .record_reading(&Reading {
+                model: ModelName::from("churn"),
+                signal: SignalName::from("data.schema_violations"),
+                value: 0.0,
+                read_at: NOW,
+                source: "batch:fixed".into(),
+                note: None,
+            })
+            .await
+            .unwrap();
+        let after = ws.revision().await.unwrap();
+        assert_ne!(before.data, after.data);
+        assert_eq!(before.policy, after.policy);
+        let status = loop_status(&ws.policy().unwrap(), &ws, NOW).await.unwrap();
+        assert_eq!(status.gates[0].state, GateState::Passed);
+    }
+
+    #[tokio::test]
+    async fn demo_refuses_to_overwrite_a_real_workspace() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = "[workspace]\nname = \"prod\"\nmodel = \"churn\"\n";
+        std::fs::write(dir.path().join(POLICY_FILE), real).unwrap();
+        let err = Workspace::create_demo(dir.path(), &demo::generate(1, NOW))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::NotADemo(_)), "{err}");
+        assert_eq!(std::fs::read_to_string(dir.path().join(POLICY_FILE)).unwrap(), real);
+    }
+
+    #[tokio::test]
+    async fn opening_a_directory_without_a_policy_says_how_to_make_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = Workspace::open(dir.path()).await.unwrap_err();
+        assert!(err.to_string().contains("run `gatehouse demo`"), "{err}");
+    }
+}

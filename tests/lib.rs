@@ -1,0 +1,1 @@
+//! Shared helpers of the test package live in its test targets; this library is empty.
