@@ -1,1 +1,16 @@
-//! Plotters renderings of the loop diagram and drift charts.
+//! Plotters renderings of the loop diagram and drift charts, as SVG and PNG exports.
+//!
+//! The loop diagram draws exactly the geometry of [`gatehouse_core::layout::LoopLayout`], the same
+//! coordinates the panel draws as SVG DOM, so `gatehouse diagram --out loop.svg` looks like the
+//! panel. Colours of gate states come from one function, [`gate_colour`], shared by every chart.
+
+mod error;
+mod font;
+mod format;
+mod loop_diagram;
+mod theme;
+
+pub use error::ChartError;
+pub use format::Format;
+pub use loop_diagram::render_loop;
+pub use theme::{gate_colour, stage_colour, Theme};

@@ -66,24 +66,144 @@ const HISTORY_HOURS: usize = 24;
 pub fn generate(seed: u64, now: Timestamp) -> DemoWorkspace {
     let mut rng = SplitMix64(seed);
     let mut models = vec![
-        model(&mut rng, "churn", "predicts which subscribers cancel within 30 days", 5, &[("production", 3), ("champion", 3), ("staging", 4)], now),
-        model(&mut rng, "fraud-score", "scores card transactions for fraud in real time", 3, &[("production", 2), ("staging", 3)], now),
-        model(&mut rng, "ltv-forecast", "forecasts 12-month customer lifetime value", 2, &[("production", 1)], now),
+        model(
+            &mut rng,
+            "churn",
+            "predicts which subscribers cancel within 30 days",
+            5,
+            &[("production", 3), ("champion", 3), ("staging", 4)],
+            now,
+        ),
+        model(
+            &mut rng,
+            "fraud-score",
+            "scores card transactions for fraud in real time",
+            3,
+            &[("production", 2), ("staging", 3)],
+            now,
+        ),
+        model(
+            &mut rng,
+            "ltv-forecast",
+            "forecasts 12-month customer lifetime value",
+            2,
+            &[("production", 1)],
+            now,
+        ),
     ];
     models.sort_by(|a, b| a.name.cmp(&b.name));
 
     let plans = [
-        SignalPlan { signal: "data.schema_violations", now: 3.0, before: 0.0, noise: 0.0, silent_for: 0.4, source: "batch:2026-11-26T14", note: Some("column tenure_months arrived as string in 3 of 12 files"), whole: true },
-        SignalPlan { signal: "data.missing_rate", now: 0.021, before: 0.018, noise: 0.15, silent_for: 0.4, source: "batch:2026-11-26T14", note: None, whole: false },
-        SignalPlan { signal: "data.freshness_hours", now: 1.5, before: 2.0, noise: 0.4, silent_for: 0.4, source: "batch:2026-11-26T14", note: None, whole: false },
-        SignalPlan { signal: "model.auc", now: 0.861, before: 0.861, noise: 0.0, silent_for: 5.0, source: "run:churn-v5", note: Some("candidate v5, holdout of 48,210 rows"), whole: false },
-        SignalPlan { signal: "model.auc_delta_vs_champion", now: 0.012, before: 0.012, noise: 0.0, silent_for: 5.0, source: "run:churn-v5", note: Some("v5 against champion v3"), whole: false },
-        SignalPlan { signal: "model.worst_segment_auc", now: 0.791, before: 0.791, noise: 0.0, silent_for: 5.0, source: "run:churn-v5", note: Some("segment emea × monthly"), whole: false },
-        SignalPlan { signal: "promotion.approvals", now: 1.0, before: 0.0, noise: 0.0, silent_for: 1.2, source: "request:churn-v4-production", note: Some("v4 → production, approved by priya; waiting for a second approver"), whole: true },
-        SignalPlan { signal: "rollout.error_rate_ratio", now: 1.08, before: 1.05, noise: 0.05, silent_for: 0.1, source: "canary:churn-v3", note: None, whole: false },
-        SignalPlan { signal: "rollout.p95_latency_ms", now: 184.0, before: 180.0, noise: 0.06, silent_for: 0.1, source: "canary:churn-v3", note: None, whole: false },
-        SignalPlan { signal: "monitor.share_drifted", now: 0.2, before: 0.1, noise: 0.2, silent_for: 0.5, source: "drift:churn-serving", note: Some("2 of 10 features drifting: tenure_months, support_calls_30d"), whole: false },
-        SignalPlan { signal: "labels.fresh_rows", now: 3120.0, before: 2600.0, noise: 0.1, silent_for: 31.0, source: "labels:churn-outcomes", note: Some("label feed silent since yesterday"), whole: true },
+        SignalPlan {
+            signal: "data.schema_violations",
+            now: 3.0,
+            before: 0.0,
+            noise: 0.0,
+            silent_for: 0.4,
+            source: "batch:2026-11-26T14",
+            note: Some("column tenure_months arrived as string in 3 of 12 files"),
+            whole: true,
+        },
+        SignalPlan {
+            signal: "data.missing_rate",
+            now: 0.021,
+            before: 0.018,
+            noise: 0.15,
+            silent_for: 0.4,
+            source: "batch:2026-11-26T14",
+            note: None,
+            whole: false,
+        },
+        SignalPlan {
+            signal: "data.freshness_hours",
+            now: 1.5,
+            before: 2.0,
+            noise: 0.4,
+            silent_for: 0.4,
+            source: "batch:2026-11-26T14",
+            note: None,
+            whole: false,
+        },
+        SignalPlan {
+            signal: "model.auc",
+            now: 0.861,
+            before: 0.861,
+            noise: 0.0,
+            silent_for: 5.0,
+            source: "run:churn-v5",
+            note: Some("candidate v5, holdout of 48,210 rows"),
+            whole: false,
+        },
+        SignalPlan {
+            signal: "model.auc_delta_vs_champion",
+            now: 0.012,
+            before: 0.012,
+            noise: 0.0,
+            silent_for: 5.0,
+            source: "run:churn-v5",
+            note: Some("v5 against champion v3"),
+            whole: false,
+        },
+        SignalPlan {
+            signal: "model.worst_segment_auc",
+            now: 0.791,
+            before: 0.791,
+            noise: 0.0,
+            silent_for: 5.0,
+            source: "run:churn-v5",
+            note: Some("segment emea × monthly"),
+            whole: false,
+        },
+        SignalPlan {
+            signal: "promotion.approvals",
+            now: 1.0,
+            before: 0.0,
+            noise: 0.0,
+            silent_for: 1.2,
+            source: "request:churn-v4-production",
+            note: Some("v4 → production, approved by priya; waiting for a second approver"),
+            whole: true,
+        },
+        SignalPlan {
+            signal: "rollout.error_rate_ratio",
+            now: 1.08,
+            before: 1.05,
+            noise: 0.05,
+            silent_for: 0.1,
+            source: "canary:churn-v3",
+            note: None,
+            whole: false,
+        },
+        SignalPlan {
+            signal: "rollout.p95_latency_ms",
+            now: 184.0,
+            before: 180.0,
+            noise: 0.06,
+            silent_for: 0.1,
+            source: "canary:churn-v3",
+            note: None,
+            whole: false,
+        },
+        SignalPlan {
+            signal: "monitor.share_drifted",
+            now: 0.2,
+            before: 0.1,
+            noise: 0.2,
+            silent_for: 0.5,
+            source: "drift:churn-serving",
+            note: Some("2 of 10 features drifting: tenure_months, support_calls_30d"),
+            whole: false,
+        },
+        SignalPlan {
+            signal: "labels.fresh_rows",
+            now: 3120.0,
+            before: 2600.0,
+            noise: 0.1,
+            silent_for: 31.0,
+            source: "labels:churn-outcomes",
+            note: Some("label feed silent since yesterday"),
+            whole: true,
+        },
     ];
     let churn = ModelName::from("churn");
     let mut readings = Vec::new();
@@ -140,18 +260,31 @@ fn model(
             let auc = round4(base_auc + 0.012 * f64::from(v) + 0.004 * rng.jitter());
             let mut metrics = BTreeMap::new();
             metrics.insert("auc".to_owned(), auc);
-            metrics.insert("log_loss".to_owned(), round4(0.52 - 0.5 * (auc - 0.8) + 0.01 * rng.jitter()));
-            metrics.insert("precision_at_10pct".to_owned(), round4(0.42 + 0.8 * (auc - 0.8)));
+            metrics.insert(
+                "log_loss".to_owned(),
+                round4(0.52 - 0.5 * (auc - 0.8) + 0.01 * rng.jitter()),
+            );
+            metrics.insert(
+                "precision_at_10pct".to_owned(),
+                round4(0.42 + 0.8 * (auc - 0.8)),
+            );
             let mut tags = BTreeMap::new();
             tags.insert("framework".to_owned(), "lightgbm 4.5".to_owned());
-            tags.insert("trained_by".to_owned(), if v % 2 == 0 { "priya" } else { "sam" }.to_owned());
+            tags.insert(
+                "trained_by".to_owned(),
+                if v % 2 == 0 { "priya" } else { "sam" }.to_owned(),
+            );
             ModelVersion {
                 version: VersionId(v.to_string()),
                 run_id: format!("{:016x}", rng.next_u64()),
                 created_at: now.hours_before(age_days * 24.0),
                 metrics,
                 tags,
-                data_version: Some(format!("{name}-features@2026-{:02}-{:02}", 8 + v.min(4), 1 + (v * 7) % 28)),
+                data_version: Some(format!(
+                    "{name}-features@2026-{:02}-{:02}",
+                    8 + v.min(4),
+                    1 + (v * 7) % 28
+                )),
                 code_commit: Some(format!("{:07x}", rng.next_u64() >> 36)),
             }
         })

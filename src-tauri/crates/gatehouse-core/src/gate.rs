@@ -209,7 +209,7 @@ pub fn evaluate_gate(
     } else {
         derived
     };
-    let summary = summarize(state, &evidence, active_override.as_ref());
+    let summary = summarize(state, &evidence, active_override.as_ref(), now);
     GateStatus {
         id: spec.id.clone(),
         title: spec.title.clone(),
@@ -224,11 +224,22 @@ pub fn evaluate_gate(
     }
 }
 
-fn summarize(state: GateState, evidence: &[Evidence], active: Option<&GateOverride>) -> String {
-    let describe = |e: &Evidence| match (e.outcome, e.value) {
-        (CheckOutcome::Missing, _) | (_, None) => format!("{} has no reading yet", e.check),
-        (CheckOutcome::Stale, Some(v)) => format!("{} is stale (last read {})", e.check, fmt_num(v)),
-        (CheckOutcome::Met | CheckOutcome::Unmet, Some(v)) => {
+fn summarize(
+    state: GateState,
+    evidence: &[Evidence],
+    active: Option<&GateOverride>,
+    now: Timestamp,
+) -> String {
+    let describe = |e: &Evidence| match (e.outcome, e.value, e.read_at) {
+        (CheckOutcome::Missing, _, _) | (_, None, _) | (_, _, None) => {
+            format!("{} has no reading yet", e.check)
+        }
+        (CheckOutcome::Stale, Some(_), Some(at)) => format!(
+            "{} is stale: its last reading is {} h old",
+            e.check,
+            fmt_num(now.hours_since(at).round())
+        ),
+        (CheckOutcome::Met | CheckOutcome::Unmet, Some(v), Some(_)) => {
             format!("{} is {}, must be {}", e.check, fmt_num(v), e.expected)
         }
     };
@@ -320,20 +331,38 @@ mod tests {
     fn checks_decide_the_state_by_urgency() {
         let block = |id| check(id, None, Some(0.0), Unmet::Block);
         let wait = |id| check(id, Some(2.0), None, Unmet::Wait);
-        assert_eq!(state_of(vec![block("a")], &[("a", 0.0, 1.0)]), GateState::Passed);
-        assert_eq!(state_of(vec![block("a")], &[("a", 3.0, 1.0)]), GateState::Blocked);
-        assert_eq!(state_of(vec![wait("a")], &[("a", 1.0, 1.0)]), GateState::Pending);
+        assert_eq!(
+            state_of(vec![block("a")], &[("a", 0.0, 1.0)]),
+            GateState::Passed
+        );
+        assert_eq!(
+            state_of(vec![block("a")], &[("a", 3.0, 1.0)]),
+            GateState::Blocked
+        );
+        assert_eq!(
+            state_of(vec![wait("a")], &[("a", 1.0, 1.0)]),
+            GateState::Pending
+        );
         assert_eq!(state_of(vec![block("a")], &[]), GateState::Pending);
-        assert_eq!(state_of(vec![block("a")], &[("a", 0.0, 30.0)]), GateState::Unknown);
+        assert_eq!(
+            state_of(vec![block("a")], &[("a", 0.0, 30.0)]),
+            GateState::Unknown
+        );
         assert_eq!(state_of(vec![], &[]), GateState::Unknown);
         // A failing blocking check wins over a stale one, wherever it stands.
         assert_eq!(
-            state_of(vec![block("a"), block("b")], &[("a", 0.0, 30.0), ("b", 5.0, 1.0)]),
+            state_of(
+                vec![block("a"), block("b")],
+                &[("a", 0.0, 30.0), ("b", 5.0, 1.0)]
+            ),
             GateState::Blocked
         );
         // Stale beats waiting: an unreachable source is more urgent than a missing approval.
         assert_eq!(
-            state_of(vec![wait("a"), block("b")], &[("a", 1.0, 1.0), ("b", 0.0, 48.0)]),
+            state_of(
+                vec![wait("a"), block("b")],
+                &[("a", 1.0, 1.0), ("b", 0.0, 48.0)]
+            ),
             GateState::Unknown
         );
     }

@@ -134,7 +134,9 @@ fn on_ellipse(theta: f64) -> Point {
 }
 
 fn stage_center(stage: Stage) -> Point {
-    angle_of(stage).map(on_ellipse).unwrap_or(Point { x: DATA_X, y: CY })
+    angle_of(stage)
+        .map(on_ellipse)
+        .unwrap_or(Point { x: DATA_X, y: CY })
 }
 
 fn inside_box(p: Point, b: &StageBox, margin: f64) -> bool {
@@ -191,7 +193,11 @@ fn along(points: &[Point], t: f64) -> (Point, Point) {
     let mut remaining = total * t.clamp(0.0, 1.0);
     for (i, len) in lengths.iter().enumerate() {
         if remaining <= *len || i == lengths.len() - 1 {
-            let f = if *len > 0.0 { (remaining / len).min(1.0) } else { 0.0 };
+            let f = if *len > 0.0 {
+                (remaining / len).min(1.0)
+            } else {
+                0.0
+            };
             let (a, b) = (points[i], points[i + 1]);
             let dir = Point {
                 x: (b.x - a.x) / len.max(f64::EPSILON),
@@ -323,7 +329,11 @@ fn label_place(from: Stage, center: Point) -> (Point, Anchor) {
     } else {
         Anchor::Middle
     };
-    let extra_y = if anchor == Anchor::Middle { 6.0 * uy.signum() } else { 0.0 };
+    let extra_y = if anchor == Anchor::Middle {
+        6.0 * uy.signum()
+    } else {
+        0.0
+    };
     (
         Point {
             x: center.x + ux * gap,
@@ -340,10 +350,18 @@ mod tests {
     fn default_gates() -> Vec<(GateId, Stage, Stage)> {
         vec![
             (GateId::from("data-quality"), Stage::Data, Stage::Train),
-            (GateId::from("model-validation"), Stage::Validate, Stage::Register),
+            (
+                GateId::from("model-validation"),
+                Stage::Validate,
+                Stage::Register,
+            ),
             (GateId::from("fairness"), Stage::Validate, Stage::Register),
             (GateId::from("promotion"), Stage::Register, Stage::Deploy),
-            (GateId::from("retrain-trigger"), Stage::Monitor, Stage::Retrain),
+            (
+                GateId::from("retrain-trigger"),
+                Stage::Monitor,
+                Stage::Retrain,
+            ),
         ]
     }
 
@@ -363,7 +381,12 @@ mod tests {
         }
         for g in &l.gates {
             for b in &l.stages {
-                assert!(!overlaps(b, g.center, g.radius), "{} overlaps {:?}", g.gate, b.stage);
+                assert!(
+                    !overlaps(b, g.center, g.radius),
+                    "{} overlaps {:?}",
+                    g.gate,
+                    b.stage
+                );
             }
         }
         for (i, a) in l.gates.iter().enumerate() {
@@ -385,7 +408,11 @@ mod tests {
             let first = e.points[0];
             let tip = e.head[0];
             let near = |p: Point, b: &StageBox| inside_box(p, b, 12.0) && !inside_box(p, b, 3.0);
-            assert!(near(first, from), "{:?} starts away from its box", (e.from, e.to));
+            assert!(
+                near(first, from),
+                "{:?} starts away from its box",
+                (e.from, e.to)
+            );
             assert!(near(tip, to), "{:?} ends away from its box", (e.from, e.to));
         }
     }

@@ -298,7 +298,8 @@ impl Policy {
             let offset = e.span().map(|s| s.start).unwrap_or(0);
             err_at(offset, e.message().trim().to_owned())
         })?;
-        raw.validate().map_err(|(offset, message)| err_at(offset, message))
+        raw.validate()
+            .map_err(|(offset, message)| err_at(offset, message))
     }
 
     /// The owner of a gate, or the unassigned placeholder naming the role that should own it.
@@ -313,7 +314,11 @@ impl Policy {
 /// The 1-based line on which byte `offset` of `text` stands.
 fn line_of(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());
-    text.as_bytes()[..end].iter().filter(|b| **b == b'\n').count() + 1
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
 }
 
 /// The file's shape as written, with spans for values that are checked after parsing.
@@ -433,7 +438,10 @@ mod raw {
             let workspace = self.workspace.into_inner();
             let model = workspace.model;
             if model.get_ref().trim().is_empty() {
-                return Err((model.span().start, "`workspace.model` must not be empty".into()));
+                return Err((
+                    model.span().start,
+                    "`workspace.model` must not be empty".into(),
+                ));
             }
 
             let backends = super::Backends {
@@ -450,7 +458,10 @@ mod raw {
                     return Err((span, format!("`users.{login}`: a login may hold only letters, digits, `-`, `_` and `.`")));
                 }
                 if user.roles.is_empty() {
-                    return Err((span, format!("`users.{login}.roles` must name at least one role")));
+                    return Err((
+                        span,
+                        format!("`users.{login}.roles` must name at least one role"),
+                    ));
                 }
                 users.insert(
                     UserName(login.clone()),
@@ -471,7 +482,9 @@ mod raw {
                     if !users.contains_key(&name) {
                         return Err((
                             m.span().start,
-                            format!("`owners.{key}.members` names `{name}`, who is not in `[users]`"),
+                            format!(
+                                "`owners.{key}.members` names `{name}`, who is not in `[users]`"
+                            ),
                         ));
                     }
                     members.push(name);
@@ -496,10 +509,16 @@ mod raw {
                 let gate = gate.into_inner();
                 let id = gate.id.get_ref().clone();
                 if !is_identifier(&id) {
-                    return Err((gate.id.span().start, format!("gate id `{id}` may hold only letters, digits, `-`, `_` and `.`")));
+                    return Err((
+                        gate.id.span().start,
+                        format!("gate id `{id}` may hold only letters, digits, `-`, `_` and `.`"),
+                    ));
                 }
                 if written.contains_key(&id) {
-                    return Err((gate.id.span().start, format!("gate `{id}` is defined twice")));
+                    return Err((
+                        gate.id.span().start,
+                        format!("gate `{id}` is defined twice"),
+                    ));
                 }
                 order.push(id.clone());
                 written.insert(id, (span, gate));
@@ -551,19 +570,33 @@ mod raw {
         let entry = entry.into_inner();
         let allowed = entry.kind == BackendKind::Embedded || remote.contains(&entry.kind);
         if !allowed {
-            return Err((span, format!("`backends.{port}.kind` cannot be `{:?}` for the {port} port", entry.kind).to_lowercase()));
+            return Err((
+                span,
+                format!(
+                    "`backends.{port}.kind` cannot be `{:?}` for the {port} port",
+                    entry.kind
+                )
+                .to_lowercase(),
+            ));
         }
         match (entry.kind, &entry.url) {
             (BackendKind::Embedded, Some(_)) => {
-                return Err((span, format!("`backends.{port}.url` is not used by the embedded back end")))
+                return Err((
+                    span,
+                    format!("`backends.{port}.url` is not used by the embedded back end"),
+                ))
             }
             (BackendKind::Mlflow | BackendKind::Prometheus | BackendKind::Alertmanager, None) => {
                 return Err((span, format!("`backends.{port}.url` is required")))
             }
-            (BackendKind::Mlflow | BackendKind::Prometheus | BackendKind::Alertmanager, Some(url))
-                if !(url.starts_with("http://") || url.starts_with("https://")) =>
-            {
-                return Err((span, format!("`backends.{port}.url` must start with http:// or https://")))
+            (
+                BackendKind::Mlflow | BackendKind::Prometheus | BackendKind::Alertmanager,
+                Some(url),
+            ) if !(url.starts_with("http://") || url.starts_with("https://")) => {
+                return Err((
+                    span,
+                    format!("`backends.{port}.url` must start with http:// or https://"),
+                ))
             }
             _ => {}
         }
@@ -592,13 +625,23 @@ mod raw {
             (None, None) => return Err((id_span, format!("gate `{id}`: `to` is required"))),
         };
         if !Stage::is_edge(from, to) {
-            let span = gate.from.as_ref().map(|v| v.span().start).unwrap_or(id_span);
+            let span = gate
+                .from
+                .as_ref()
+                .map(|v| v.span().start)
+                .unwrap_or(id_span);
             return Err((span, format!("gate `{id}`: `{from} → {to}` is not a step of the loop; a gate stands between consecutive stages")));
         }
         let owner = match (&gate.owner, default) {
             (Some(o), _) => {
                 if !owners.contains_key(&OwnerId(o.get_ref().clone())) {
-                    return Err((o.span().start, format!("gate `{id}`: `owner` names `{}`, which is not in `[owners]`", o.get_ref())));
+                    return Err((
+                        o.span().start,
+                        format!(
+                            "gate `{id}`: `owner` names `{}`, which is not in `[owners]`",
+                            o.get_ref()
+                        ),
+                    ));
                 }
                 o.get_ref().clone()
             }
@@ -621,26 +664,46 @@ mod raw {
             let check = check.into_inner();
             let check_id = check.id.get_ref().clone();
             if !seen.insert(check_id.clone()) {
-                return Err((check.id.span().start, format!("gate `{id}`: check `{check_id}` is defined twice")));
+                return Err((
+                    check.id.span().start,
+                    format!("gate `{id}`: check `{check_id}` is defined twice"),
+                ));
             }
             if check.signal.get_ref().trim().is_empty() {
-                return Err((check.signal.span().start, format!("gate `{id}`, check `{check_id}`: `signal` must not be empty")));
+                return Err((
+                    check.signal.span().start,
+                    format!("gate `{id}`, check `{check_id}`: `signal` must not be empty"),
+                ));
             }
             match (check.min, check.max) {
                 (None, None) => {
-                    return Err((span, format!("gate `{id}`, check `{check_id}`: give `min`, `max` or both")))
+                    return Err((
+                        span,
+                        format!("gate `{id}`, check `{check_id}`: give `min`, `max` or both"),
+                    ))
                 }
                 (Some(min), Some(max)) if min > max => {
-                    return Err((span, format!("gate `{id}`, check `{check_id}`: `min` ({min}) is above `max` ({max})")))
+                    return Err((
+                        span,
+                        format!(
+                            "gate `{id}`, check `{check_id}`: `min` ({min}) is above `max` ({max})"
+                        ),
+                    ))
                 }
                 (Some(v), _) | (_, Some(v)) if !v.is_finite() => {
-                    return Err((span, format!("gate `{id}`, check `{check_id}`: bounds must be finite numbers")))
+                    return Err((
+                        span,
+                        format!("gate `{id}`, check `{check_id}`: bounds must be finite numbers"),
+                    ))
                 }
                 _ => {}
             }
             if let Some(age) = &check.max_age_hours {
-                if !(*age.get_ref() > 0.0) {
-                    return Err((age.span().start, format!("gate `{id}`, check `{check_id}`: `max_age_hours` must be above 0")));
+                if age.get_ref().is_nan() || *age.get_ref() <= 0.0 {
+                    return Err((
+                        age.span().start,
+                        format!("gate `{id}`, check `{check_id}`: `max_age_hours` must be above 0"),
+                    ));
                 }
             }
             checks.push(CheckSpec {
@@ -693,7 +756,13 @@ mod tests {
         let ids: Vec<&str> = policy.gates.iter().map(|g| g.id.as_str()).collect();
         assert_eq!(
             ids,
-            ["data-quality", "model-validation", "promotion", "rollout", "retrain-trigger"]
+            [
+                "data-quality",
+                "model-validation",
+                "promotion",
+                "rollout",
+                "retrain-trigger"
+            ]
         );
         let owner = policy.owner_of(&policy.gates[0]);
         assert!(!owner.assigned);
@@ -703,7 +772,11 @@ mod tests {
 
     #[test]
     fn unknown_keys_name_their_line() {
-        check_error(&format!("{MINIMAL}colour = \"red\"\n"), 4, "unknown field `colour`");
+        check_error(
+            &format!("{MINIMAL}colour = \"red\"\n"),
+            4,
+            "unknown field `colour`",
+        );
         let text = format!(
             "{MINIMAL}[owners.data]\nname = \"D\"\n\n[[gates]]\nid = \"data-quality\"\nowner = \"data\"\n[[gates.checks]]\nid = \"a\"\nsignal = \"s\"\nmax = 1\nthresold = 2\n"
         );
@@ -724,7 +797,11 @@ mod tests {
         };
         check_error(&gate("dta", "train"), 8, "`from` names no stage `dta`");
         check_error(&gate("data", "serve"), 9, "`to` names no stage `serve`");
-        check_error(&gate("data", "deploy"), 8, "`data → deploy` is not a step of the loop");
+        check_error(
+            &gate("data", "deploy"),
+            8,
+            "`data → deploy` is not a step of the loop",
+        );
         assert_eq!(error_of(&gate("retrain", "train")), "accepted");
     }
 
@@ -744,26 +821,48 @@ mod tests {
             format!("{MINIMAL}[[gates]]\nid = \"rollout\"\n[[gates.checks]]\nid = \"c\"\nsignal = \"s\"\n{body}")
         };
         check_error(&check(""), 6, "give `min`, `max` or both");
-        check_error(&check("min = 2\nmax = 1\n"), 6, "`min` (2) is above `max` (1)");
+        check_error(
+            &check("min = 2\nmax = 1\n"),
+            6,
+            "`min` (2) is above `max` (1)",
+        );
         check_error(&check("max = nan\n"), 6, "finite");
-        check_error(&check("max = 1\nmax_age_hours = 0\n"), 10, "`max_age_hours` must be above 0");
-        check_error(&check("max = 1\nwhen_unmet = \"ignore\"\n"), 10, "unknown variant `ignore`");
+        check_error(
+            &check("max = 1\nmax_age_hours = 0\n"),
+            10,
+            "`max_age_hours` must be above 0",
+        );
+        check_error(
+            &check("max = 1\nwhen_unmet = \"ignore\"\n"),
+            10,
+            "unknown variant `ignore`",
+        );
     }
 
     #[test]
     fn backends_need_a_url_of_their_kind() {
         let text = format!("{MINIMAL}[backends.registry]\nkind = \"mlflow\"\n");
         check_error(&text, 4, "`backends.registry.url` is required");
-        let text = format!("{MINIMAL}[backends.registry]\nkind = \"prometheus\"\nurl = \"http://x\"\n");
+        let text =
+            format!("{MINIMAL}[backends.registry]\nkind = \"prometheus\"\nurl = \"http://x\"\n");
         check_error(&text, 4, "cannot be `prometheus`");
         let text = format!("{MINIMAL}[backends.registry]\nkind = \"mlflow\"\nurl = \"http://127.0.0.1:5000\"\ncredential = \"gatehouse/mlflow\"\n");
         let policy = Policy::parse(&text, "gatehouse.toml").unwrap();
-        assert_eq!(policy.backends.registry.credential.as_deref(), Some("gatehouse/mlflow"));
+        assert_eq!(
+            policy.backends.registry.credential.as_deref(),
+            Some("gatehouse/mlflow")
+        );
     }
 
     #[test]
     fn garbage_is_an_error_not_a_panic() {
-        for text in ["", "\u{0}", "[[[", "workspace = 1", "[workspace]\nname=\"x\"\nmodel=\"\"\n"] {
+        for text in [
+            "",
+            "\u{0}",
+            "[[[",
+            "workspace = 1",
+            "[workspace]\nname=\"x\"\nmodel=\"\"\n",
+        ] {
             assert_ne!(error_of(text), "accepted", "{text:?}");
         }
     }

@@ -23,7 +23,7 @@ macro_rules! string_id {
 
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(&self.0)
+                f.pad(&self.0)
             }
         }
 
@@ -61,4 +61,70 @@ pub struct Reading {
     pub source: String,
     /// Context for a person, such as which batch or column it concerns.
     pub note: Option<String>,
+}
+
+impl Reading {
+    /// A reading from outside input, validated: a finite value, a non-empty model and a signal
+    /// name of letters, digits, `.`, `_` and `-`.
+    pub fn new(
+        model: ModelName,
+        signal: SignalName,
+        value: f64,
+        read_at: Timestamp,
+        source: String,
+        note: Option<String>,
+    ) -> Result<Reading, crate::Error> {
+        if !value.is_finite() {
+            return Err(crate::Error::Invalid(format!(
+                "the value of {signal} must be a finite number"
+            )));
+        }
+        let valid_name = |s: &str| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        };
+        if !valid_name(signal.as_str()) {
+            return Err(crate::Error::Invalid(format!(
+                "signal name `{signal}` may hold only letters, digits, `.`, `_` and `-`"
+            )));
+        }
+        if model.as_str().trim().is_empty() {
+            return Err(crate::Error::Invalid(
+                "the model name must not be empty".into(),
+            ));
+        }
+        Ok(Reading {
+            model,
+            signal,
+            value,
+            read_at,
+            source,
+            note,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outside_readings_are_validated() {
+        let make = |signal: &str, value: f64| {
+            Reading::new(
+                ModelName::from("m"),
+                SignalName::from(signal),
+                value,
+                Timestamp(0),
+                "t".into(),
+                None,
+            )
+        };
+        assert!(make("data.missing_rate", 0.2).is_ok());
+        assert!(make("data.missing_rate", f64::NAN).is_err());
+        assert!(make("data.missing_rate", f64::INFINITY).is_err());
+        assert!(make("", 1.0).is_err());
+        assert!(make("rm -rf", 1.0).is_err());
+    }
 }

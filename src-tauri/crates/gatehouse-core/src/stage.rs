@@ -84,7 +84,9 @@ impl Stage {
             Stage::Train => "a reproducible run: code commit, data version, parameters, metrics",
             Stage::Validate => "evidence that the candidate beats thresholds and the champion",
             Stage::Register => "a registry version with lineage back to its run and data",
-            Stage::Deploy => "a pointer such as production moved to the version, with a rollback plan",
+            Stage::Deploy => {
+                "a pointer such as production moved to the version, with a rollback plan"
+            }
             Stage::Monitor => "live latency, errors, drift and quality signals",
             Stage::Retrain => "a decision to train again, opened by drift or decay",
         }
@@ -98,7 +100,7 @@ impl Stage {
 
 impl std::fmt::Display for Stage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.id())
+        f.pad(self.id())
     }
 }
 

@@ -27,7 +27,7 @@ pub enum LoopUpdate {
     /// The loop as it stands now.
     Ready {
         /// The view to draw.
-        view: LoopView,
+        view: Box<LoopView>,
     },
     /// The loop cannot be computed; the panel keeps the last view, marked stale.
     Failed {

@@ -7,4 +7,4 @@ mod sqlite;
 mod workspace;
 
 pub use error::StoreError;
-pub use workspace::{Revision, Workspace, DATABASE_FILE};
+pub use workspace::{default_dir, Revision, Workspace, DATABASE_FILE, WORKSPACE_ENV};

@@ -69,9 +69,11 @@ pub(crate) async fn insert_reading(
 }
 
 pub(crate) async fn overrides(pool: &SqlitePool) -> Result<Vec<GateOverride>, StoreError> {
-    let rows = sqlx::query("SELECT gate, by_user, reason, at, expires_at FROM gate_overrides ORDER BY at, id")
-        .fetch_all(pool)
-        .await?;
+    let rows = sqlx::query(
+        "SELECT gate, by_user, reason, at, expires_at FROM gate_overrides ORDER BY at, id",
+    )
+    .fetch_all(pool)
+    .await?;
     rows.into_iter()
         .map(|row| {
             Ok(GateOverride {

@@ -7,10 +7,14 @@ use std::time::Duration;
 
 use gatehouse_core::demo::DemoWorkspace;
 use gatehouse_core::gate::{GateOverride, LatestReadings};
+use gatehouse_core::layout::layout_for;
 use gatehouse_core::policy::{Policy, POLICY_FILE};
 use gatehouse_core::ports::WorkspaceRead;
 use gatehouse_core::reading::{ModelName, Reading};
 use gatehouse_core::registry::Model;
+use gatehouse_core::status::loop_status;
+use gatehouse_core::time::Timestamp;
+use gatehouse_core::view::{LoopUpdate, LoopView};
 use gatehouse_core::Error;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
@@ -19,6 +23,20 @@ use crate::StoreError;
 
 /// The database file's name inside a workspace.
 pub const DATABASE_FILE: &str = "gatehouse.db";
+
+/// The environment variable that names the default workspace directory.
+pub const WORKSPACE_ENV: &str = "GATEHOUSE_WORKSPACE";
+
+/// The workspace used when none is named: `$GATEHOUSE_WORKSPACE`, else `gatehouse/workspace` in
+/// the OS data directory (`~/.local/share` on Linux), else `./gatehouse-workspace`.
+pub fn default_dir() -> PathBuf {
+    match std::env::var_os(WORKSPACE_ENV) {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => dirs::data_dir()
+            .map(|d| d.join("gatehouse").join("workspace"))
+            .unwrap_or_else(|| PathBuf::from("gatehouse-workspace")),
+    }
+}
 
 /// What has changed since a panel last looked: the database's write counter and the policy text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,6 +164,28 @@ impl Workspace {
         Ok(Revision { data, policy })
     }
 
+    /// The loop of the policy's model with its layout, as the panel draws it.
+    pub async fn loop_view(&self, now: Timestamp) -> Result<LoopView, Error> {
+        let policy = self.policy()?;
+        let status = loop_status(&policy, self, now).await?;
+        Ok(LoopView {
+            workspace_dir: self.dir.display().to_string(),
+            status,
+            layout: layout_for(&policy),
+        })
+    }
+
+    /// The loop as an update for a live panel: the view, or the error that keeps it from being
+    /// computed.
+    pub async fn loop_update(&self, now: Timestamp) -> LoopUpdate {
+        match self.loop_view(now).await {
+            Ok(view) => LoopUpdate::Ready {
+                view: Box::new(view),
+            },
+            Err(e) => LoopUpdate::Failed { error: e.report() },
+        }
+    }
+
     /// Records a measured value.
     pub async fn record_reading(&self, reading: &Reading) -> Result<(), StoreError> {
         let mut conn = self.pool.acquire().await?;
@@ -178,8 +218,6 @@ mod tests {
     use gatehouse_core::demo;
     use gatehouse_core::gate::GateState;
     use gatehouse_core::reading::SignalName;
-    use gatehouse_core::status::loop_status;
-    use gatehouse_core::time::Timestamp;
 
     const NOW: Timestamp = Timestamp(1_795_000_000_000);
 
@@ -187,7 +225,9 @@ mod tests {
     async fn the_demo_round_trips_through_the_database() {
         let dir = tempfile::tempdir().unwrap();
         let generated = demo::generate(demo::DEFAULT_SEED, NOW);
-        let ws = Workspace::create_demo(dir.path(), &generated).await.unwrap();
+        let ws = Workspace::create_demo(dir.path(), &generated)
+            .await
+            .unwrap();
         assert_eq!(ws.models().await.unwrap(), generated.models);
 
         let policy = ws.policy().unwrap();
@@ -212,7 +252,9 @@ mod tests {
     #[tokio::test]
     async fn a_new_reading_changes_the_revision_and_the_state() {
         let dir = tempfile::tempdir().unwrap();
-        let ws = Workspace::create_demo(dir.path(), &demo::generate(1, NOW)).await.unwrap();
+        let ws = Workspace::create_demo(dir.path(), &demo::generate(1, NOW))
+            .await
+            .unwrap();
         let before = ws.revision().await.unwrap();
         // A second process (here: a second open) fixes the batch.
         let other = Workspace::open(dir.path()).await.unwrap();
@@ -235,6 +277,33 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_broken_policy_becomes_a_failed_update_naming_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Workspace::create_demo(dir.path(), &demo::generate(1, NOW))
+            .await
+            .unwrap();
+        assert!(matches!(
+            ws.loop_update(NOW).await,
+            LoopUpdate::Ready { .. }
+        ));
+        let broken = demo::POLICY.replace("max = 0.05", "maximum = 0.05");
+        std::fs::write(dir.path().join(POLICY_FILE), broken).unwrap();
+        match ws.loop_update(NOW).await {
+            LoopUpdate::Failed { error } => {
+                assert_eq!(error.code, gatehouse_core::ErrorCode::Policy);
+                assert!(
+                    error
+                        .message
+                        .starts_with("gatehouse.toml line 85: unknown field `maximum`"),
+                    "{}",
+                    error.message
+                );
+            }
+            LoopUpdate::Ready { .. } => panic!("a broken policy must not produce a view"),
+        }
+    }
+
+    #[tokio::test]
     async fn demo_refuses_to_overwrite_a_real_workspace() {
         let dir = tempfile::tempdir().unwrap();
         let real = "[workspace]\nname = \"prod\"\nmodel = \"churn\"\n";
@@ -243,7 +312,10 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::NotADemo(_)), "{err}");
-        assert_eq!(std::fs::read_to_string(dir.path().join(POLICY_FILE)).unwrap(), real);
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(POLICY_FILE)).unwrap(),
+            real
+        );
     }
 
     #[tokio::test]

@@ -1,0 +1,205 @@
+//! What the command prints: one JSON document with `--json`, otherwise text for a terminal.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use gatehouse_core::gate::{fmt_num, CheckOutcome, GateState};
+use gatehouse_core::reading::Reading;
+use gatehouse_core::registry::Model;
+use gatehouse_core::status::{LoopStatus, StageState};
+use gatehouse_core::{Error, ErrorCode, ErrorReport};
+use serde::Serialize;
+
+fn print_json(value: &impl Serialize) -> Result<(), Error> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| Error::Port {
+        code: ErrorCode::Internal,
+        message: format!("cannot encode the result: {e}"),
+    })?;
+    println!("{text}");
+    Ok(())
+}
+
+/// Prints an error: `{"error": {"code", "message"}}` on standard error with `--json`.
+pub fn error(json: bool, code: ErrorCode, message: &str) {
+    if json {
+        #[derive(Serialize)]
+        struct Wrapper<'a> {
+            error: &'a ErrorReport,
+        }
+        let report = ErrorReport {
+            code,
+            message: message.to_owned(),
+        };
+        match serde_json::to_string(&Wrapper { error: &report }) {
+            Ok(text) => eprintln!("{text}"),
+            Err(_) => eprintln!("{message}"),
+        }
+    } else {
+        eprintln!("gatehouse: {message}");
+    }
+}
+
+pub fn demo_created(json: bool, dir: &Path, status: &LoopStatus) -> Result<(), Error> {
+    if json {
+        #[derive(Serialize)]
+        struct Created<'a> {
+            workspace: String,
+            status: &'a LoopStatus,
+        }
+        return print_json(&Created {
+            workspace: dir.display().to_string(),
+            status,
+        });
+    }
+    println!("demo workspace ready at {}", dir.display());
+    println!("  {}", counts(status));
+    println!("  next: gatehouse --workspace {} status", dir.display());
+    Ok(())
+}
+
+fn glyph(state: GateState) -> &'static str {
+    match state {
+        GateState::Passed => "✓",
+        GateState::Blocked => "✕",
+        GateState::Pending => "…",
+        GateState::Overridden => "!",
+        GateState::Unknown => "?",
+    }
+}
+
+fn counts(status: &LoopStatus) -> String {
+    let order = [
+        GateState::Blocked,
+        GateState::Pending,
+        GateState::Unknown,
+        GateState::Overridden,
+        GateState::Passed,
+    ];
+    let parts: Vec<String> = order
+        .iter()
+        .filter_map(|s| {
+            let n = status.gates.iter().filter(|g| g.state == *s).count();
+            (n > 0).then(|| format!("{n} {}", s.id()))
+        })
+        .collect();
+    format!("gates: {}", parts.join(" · "))
+}
+
+pub fn status(json: bool, status: &LoopStatus) -> Result<(), Error> {
+    if json {
+        return print_json(status);
+    }
+    let mut out = String::new();
+    let demo = if status.demo {
+        " · demo workspace"
+    } else {
+        ""
+    };
+    let _ = writeln!(out, "{} · model {}{demo}", status.workspace, status.model);
+    let _ = writeln!(out, "{}\n", counts(status));
+    let _ = writeln!(out, "STAGES");
+    for s in &status.stages {
+        let state = match s.state {
+            StageState::Open => "open",
+            StageState::Held => "held",
+            StageState::Waiting => "waiting",
+            StageState::Unknown => "unknown",
+        };
+        let _ = writeln!(out, "  {:<9} {:<8} {}", s.id.id(), state, s.detail);
+    }
+    let _ = writeln!(out, "\nGATES");
+    for g in &status.gates {
+        let _ = writeln!(
+            out,
+            "  {} {:<17} {:<20} {:<10} {}",
+            glyph(g.state),
+            g.id,
+            format!("{} → {}", g.from, g.to),
+            g.state.id(),
+            g.owner.name
+        );
+        let _ = writeln!(out, "      {}", g.summary);
+        if g.state != GateState::Passed {
+            for e in &g.evidence {
+                let value = e.value.map(fmt_num).unwrap_or_else(|| "—".into());
+                let mark = match (e.outcome, e.blocking) {
+                    (CheckOutcome::Met, _) => "ok",
+                    (CheckOutcome::Unmet, true) => "FAIL",
+                    (CheckOutcome::Unmet, false) => "waiting",
+                    (CheckOutcome::Missing, _) => "missing",
+                    (CheckOutcome::Stale, _) => "stale",
+                };
+                let _ = writeln!(
+                    out,
+                    "      - {:<15} {:>9}  expected {:<10} {}",
+                    e.check, value, e.expected, mark
+                );
+            }
+        }
+    }
+    print!("{out}");
+    Ok(())
+}
+
+pub fn models(json: bool, models: &[Model]) -> Result<(), Error> {
+    if json {
+        #[derive(Serialize)]
+        struct Models<'a> {
+            models: &'a [Model],
+        }
+        return print_json(&Models { models });
+    }
+    for m in models {
+        let pointers: Vec<String> = m
+            .pointers
+            .iter()
+            .map(|(p, v)| format!("{p} → {v}"))
+            .collect();
+        println!("{}  ({})", m.name, pointers.join(", "));
+        for v in &m.versions {
+            let metrics: Vec<String> = v
+                .metrics
+                .iter()
+                .map(|(k, x)| format!("{k}={}", fmt_num(*x)))
+                .collect();
+            println!(
+                "  v{:<4} run {}  {}",
+                v.version,
+                v.run_id,
+                metrics.join(" ")
+            );
+        }
+    }
+    Ok(())
+}
+
+pub fn recorded(json: bool, reading: &Reading) -> Result<(), Error> {
+    if json {
+        #[derive(Serialize)]
+        struct Recorded<'a> {
+            recorded: &'a Reading,
+        }
+        return print_json(&Recorded { recorded: reading });
+    }
+    println!(
+        "recorded {} = {} for {}",
+        reading.signal,
+        fmt_num(reading.value),
+        reading.model
+    );
+    Ok(())
+}
+
+pub fn written(json: bool, path: &Path) -> Result<(), Error> {
+    if json {
+        #[derive(Serialize)]
+        struct Written {
+            written: String,
+        }
+        return print_json(&Written {
+            written: path.display().to_string(),
+        });
+    }
+    println!("wrote {}", path.display());
+    Ok(())
+}

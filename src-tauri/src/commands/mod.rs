@@ -1,0 +1,4 @@
+//! The app commands, one file per domain. Each command converts its arguments, calls the core and
+//! converts the error; nothing more.
+
+pub mod loop_view;

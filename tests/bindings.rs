@@ -1,0 +1,74 @@
+//! The TypeScript bindings of every type that crosses the IPC boundary, generated from the Rust
+//! types into one committed file. The test fails when the file is stale; run it with
+//! `UPDATE_BINDINGS=1` to rewrite the file.
+
+use std::path::Path;
+
+use gatehouse_core as core;
+use ts_rs::{Config, TS};
+
+/// Declarations in dependency order (ts-rs emits one `type` per Rust type).
+fn declarations() -> String {
+    let cfg = Config::new();
+    let decls = [
+        core::time::Timestamp::decl(&cfg),
+        core::error::ErrorCode::decl(&cfg),
+        core::error::ErrorReport::decl(&cfg),
+        core::stage::Stage::decl(&cfg),
+        core::reading::SignalName::decl(&cfg),
+        core::reading::ModelName::decl(&cfg),
+        core::registry::VersionId::decl(&cfg),
+        core::registry::PointerName::decl(&cfg),
+        core::registry::Model::decl(&cfg),
+        core::registry::ModelVersion::decl(&cfg),
+        core::policy::OwnerId::decl(&cfg),
+        core::policy::UserName::decl(&cfg),
+        core::policy::Owner::decl(&cfg),
+        core::policy::Role::decl(&cfg),
+        core::gate::GateId::decl(&cfg),
+        core::gate::GateState::decl(&cfg),
+        core::gate::CheckOutcome::decl(&cfg),
+        core::gate::Evidence::decl(&cfg),
+        core::gate::GateOverride::decl(&cfg),
+        core::gate::GateStatus::decl(&cfg),
+        core::status::StageState::decl(&cfg),
+        core::status::StageStatus::decl(&cfg),
+        core::status::LoopStatus::decl(&cfg),
+        core::layout::Point::decl(&cfg),
+        core::layout::StageBox::decl(&cfg),
+        core::layout::EdgePath::decl(&cfg),
+        core::layout::Anchor::decl(&cfg),
+        core::layout::GateNode::decl(&cfg),
+        core::layout::LoopLayout::decl(&cfg),
+        core::view::LoopView::decl(&cfg),
+        core::view::LoopUpdate::decl(&cfg),
+    ];
+    let mut out = String::from(
+        "// Generated from the Rust types by `tests/bindings.rs`; do not edit.\n\
+         // Regenerate: UPDATE_BINDINGS=1 cargo test -p gatehouse-tests --test tests bindings\n\n",
+    );
+    for decl in decls {
+        out.push_str("export ");
+        out.push_str(&decl);
+        out.push_str("\n\n");
+    }
+    out.truncate(out.trim_end().len());
+    out.push('\n');
+    out
+}
+
+#[test]
+fn bindings_are_fresh() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/lib/api/bindings.ts");
+    let expected = declarations();
+    if std::env::var_os("UPDATE_BINDINGS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &expected).unwrap();
+    }
+    let actual = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        actual == expected,
+        "{} is stale: run UPDATE_BINDINGS=1 cargo test -p gatehouse-tests --test tests bindings",
+        path.display()
+    );
+}
