@@ -1,0 +1,24 @@
+// The panel's views (DESIGN §6). Only the Loop view exists so far; the others are listed, disabled,
+// so the navigation already has its final shape.
+export type ViewId =
+  | 'loop'
+  | 'registry'
+  | 'promotions'
+  | 'drift'
+  | 'alerts'
+  | 'audit'
+  | 'learn'
+  | 'settings';
+
+export type NavItem = { id: ViewId; label: string; enabled: boolean; hint: string };
+
+export const NAV_ITEMS: readonly NavItem[] = [
+  { id: 'loop', label: 'Loop', enabled: true, hint: 'Stages and gates of the lifecycle loop' },
+  { id: 'registry', label: 'Registry', enabled: false, hint: 'Models, versions and pointers' },
+  { id: 'promotions', label: 'Promotions', enabled: false, hint: 'Requests and approvals' },
+  { id: 'drift', label: 'Drift', enabled: false, hint: 'Live drift per feature' },
+  { id: 'alerts', label: 'Alerts', enabled: false, hint: 'Alerts grouped by owner' },
+  { id: 'audit', label: 'Audit', enabled: false, hint: 'The audit trail' },
+  { id: 'learn', label: 'Learn', enabled: false, hint: 'Guided tour and incident drills' },
+  { id: 'settings', label: 'Settings', enabled: false, hint: 'Connections, credentials, roles' },
+];
