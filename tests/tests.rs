@@ -1,6 +1,9 @@
 //! Integration tests of the workspace, in one binary of modules: the architecture's invariants,
 //! the generated IPC bindings, and the `gatehouse` command against real workspaces.
 
+// Test helpers fail loudly on purpose: a panic is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod architecture;
 mod bindings;
 mod cli;

@@ -3,6 +3,9 @@
 //! `--ignored`; they need `GATEHOUSE_APP` and `GATEHOUSE_CLI` (paths to the built binaries) and a
 //! display.
 
+// Test helpers fail loudly on purpose: a panic is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod webdriver;
 
 use std::net::TcpListener;
@@ -54,39 +57,53 @@ fn gatehouse(workspace: &Path, args: &[&str]) -> Result<String> {
     Ok(String::from_utf8(out.stdout)?)
 }
 
-/// The app on a workspace, with its own driver, home folders and ports.
+/// A tauri-driver process, killed when dropped.
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The app on a workspace, with its own driver, home folders and ports. Fields drop in order:
+/// the session (closing the app) before the driver.
 struct Panel {
-    driver: Child,
-    session: Option<Session>,
+    session: Session,
+    _driver: Driver,
     _home: tempfile::TempDir,
 }
 
 impl Panel {
+    /// Opens the app and waits for the Loop view to be drawn.
     fn open(workspace: &Path) -> Result<Panel> {
+        Panel::open_until(workspace, "main[data-testid=loop-view][data-ready=true]")
+    }
+
+    /// Opens the app and waits until `ready` (a CSS selector) matches.
+    fn open_until(workspace: &Path, ready: &str) -> Result<Panel> {
         let app = env_path("GATEHOUSE_APP")?;
         let home = tempfile::tempdir()?;
         let (port, native) = (free_port()?, free_port()?);
-        let driver = Command::new("tauri-driver")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--native-port",
-                &native.to_string(),
-            ])
-            .env("XDG_DATA_HOME", home.path().join("data"))
-            .env("XDG_CONFIG_HOME", home.path().join("config"))
-            .env("XDG_CACHE_HOME", home.path().join("cache"))
-            .env("NO_AT_BRIDGE", "1")
-            .env("GATEHOUSE_WORKSPACE", workspace)
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .context("cannot start tauri-driver (scripts/setup --test installs it)")?;
-        let mut panel = Panel {
-            driver,
-            session: None,
-            _home: home,
-        };
+        let driver = Driver(
+            Command::new("tauri-driver")
+                .args([
+                    "--port",
+                    &port.to_string(),
+                    "--native-port",
+                    &native.to_string(),
+                ])
+                .env("XDG_DATA_HOME", home.path().join("data"))
+                .env("XDG_CONFIG_HOME", home.path().join("config"))
+                .env("XDG_CACHE_HOME", home.path().join("cache"))
+                .env("NO_AT_BRIDGE", "1")
+                .env("GATEHOUSE_WORKSPACE", workspace)
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .context("cannot start tauri-driver (scripts/setup --test installs it)")?,
+        );
         let url = format!("http://127.0.0.1:{port}");
         let start = Instant::now();
         while reqwest::blocking::get(format!("{url}/status")).is_err() {
@@ -104,15 +121,17 @@ impl Panel {
         });
         let session = Session::start(&url, capabilities)?;
         session
-            .wait_for("main[data-testid=loop-view][data-ready=true]", WAIT)
-            .context("the Loop view never became ready")?;
-        panel.session = Some(session);
-        Ok(panel)
+            .wait_for(ready, WAIT)
+            .with_context(|| format!("the panel never showed {ready}"))?;
+        Ok(Panel {
+            session,
+            _driver: driver,
+            _home: home,
+        })
     }
 
     fn session(&self) -> &Session {
-        // Set in `open` before the panel is returned.
-        self.session.as_ref().unwrap()
+        &self.session
     }
 
     fn save_screenshot(&self, name: &str) -> Result<PathBuf> {
@@ -124,11 +143,7 @@ impl Panel {
 
 impl Drop for Panel {
     fn drop(&mut self) {
-        if let Some(session) = self.session.take() {
-            let _ = session.end();
-        }
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
+        let _ = self.session.end();
     }
 }
 
@@ -221,13 +236,17 @@ fn the_loop_view_shows_what_the_cli_reports_and_opens_gate_evidence() -> Result<
         .find(|g| g["state"] == "blocked")
         .context("the demo has a blocked gate")?;
     let id = blocked["id"].as_str().context("gate id")?;
-    let node = s.wait_for(&format!("[data-testid=gate][data-gate='{id}']"), WAIT)?;
+    // WebKitWebDriver cannot click an SVG group itself; click the stop sign drawn in it.
+    let node = s.wait_for(
+        &format!("[data-testid=gate][data-gate='{id}'] polygon.octagon"),
+        WAIT,
+    )?;
     s.click(&node)?;
-    let detail = s.wait_for(
+    s.wait_for(
         &format!("[data-testid=gate-detail][data-gate='{id}']"),
         WAIT,
     )?;
-    let owner = s.text(&s.wait_for("[data-testid=gate-detail] [data-testid=gate-owner]", WAIT)?)?;
+    let owner = s.wait_for_text("[data-testid=gate-detail] [data-testid=gate-owner]", WAIT)?;
     let owner_name = blocked["owner"]["name"].as_str().context("owner name")?;
     assert!(
         owner.contains(owner_name),
@@ -276,7 +295,6 @@ fn the_loop_view_shows_what_the_cli_reports_and_opens_gate_evidence() -> Result<
         row_text.contains(&format!("{value}")),
         "the failing value {value} is shown in {row_text:?}"
     );
-    let _ = detail;
     panel.save_screenshot("loop-gate-detail.png")?;
 
     // Close the drawer, then take both themes.
@@ -286,6 +304,26 @@ fn the_loop_view_shows_what_the_cli_reports_and_opens_gate_evidence() -> Result<
         "return !document.querySelector('[data-testid=gate-detail]');",
         WAIT,
     )?;
+    // The same by keyboard: focus the stop node, Enter opens it, Escape closes it and gives the
+    // focus back to the node.
+    s.execute(
+        &format!("document.querySelector(\"[data-testid=gate][data-gate='{id}']\").focus();"),
+        json!([]),
+    )?;
+    s.press("\u{E007}")?;
+    s.wait_for(
+        &format!("[data-testid=gate-detail][data-gate='{id}']"),
+        WAIT,
+    )?;
+    s.press("\u{E00C}")?;
+    s.wait_until(
+        "Escape to close the drawer and return the focus",
+        &format!(
+            "return !document.querySelector('[data-testid=gate-detail]') && document.activeElement && document.activeElement.dataset.gate === '{id}';"
+        ),
+        WAIT,
+    )?;
+
     let first = drawn(s)?["theme"].as_str().unwrap_or_default().to_owned();
     panel.save_screenshot(&format!("loop-{first}.png"))?;
     s.click(&s.wait_for("[data-testid=theme-toggle]", WAIT)?)?;
@@ -356,5 +394,44 @@ fn the_panel_follows_changes_made_by_other_processes() -> Result<()> {
         "return !document.querySelector('[data-testid=error]');",
         WAIT,
     )?;
+    Ok(())
+}
+
+#[test]
+#[ignore = "needs the built app, tauri-driver and a display: run scripts/test"]
+fn a_panel_started_on_a_broken_policy_shows_the_error_then_recovers() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let ws = dir.path().join("ws");
+    gatehouse(&ws, &["demo"])?;
+    let policy_path = ws.join("gatehouse.toml");
+    let good = std::fs::read_to_string(&policy_path)?;
+    let broken = good.replacen(
+        "id = \"data-quality\"\n",
+        "id = \"data-quality\"\nfrom = \"dta\"\n",
+        1,
+    );
+    assert_ne!(good, broken);
+    std::fs::write(&policy_path, &broken)?;
+
+    let panel = Panel::open_until(&ws, "[data-testid=error]")?;
+    let s = panel.session();
+    let message = s.wait_for_text("[data-testid=error]", WAIT)?;
+    assert!(
+        message.contains("line 73") && message.contains("dta"),
+        "{message:?}"
+    );
+    assert!(
+        s.find_all("[data-testid=gate]")?.is_empty(),
+        "no loop is guessed"
+    );
+
+    std::fs::write(&policy_path, &good)?;
+    s.wait_for("main[data-testid=loop-view][data-ready=true]", WAIT)?;
+    s.wait_until(
+        "the error to clear",
+        "return !document.querySelector('[data-testid=error]');",
+        WAIT,
+    )?;
+    assert_eq!(s.find_all("[data-testid=gate]")?.len(), 5);
     Ok(())
 }

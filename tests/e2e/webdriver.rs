@@ -97,6 +97,24 @@ impl Session {
         }
     }
 
+    /// The rendered text of the first element matching `css`, once it shows any (drawers slide
+    /// in, and text that is not yet visible reads as empty).
+    pub fn wait_for_text(&self, css: &str, timeout: Duration) -> Result<String> {
+        let start = Instant::now();
+        loop {
+            if let Some(e) = self.find_all(css)?.into_iter().next() {
+                let text = self.text(&e)?;
+                if !text.trim().is_empty() {
+                    return Ok(text);
+                }
+            }
+            if start.elapsed() > timeout {
+                bail!("no visible text in {css} within {timeout:?}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// Waits until `script` returns `true`.
     pub fn wait_until(&self, what: &str, script: &str, timeout: Duration) -> Result<()> {
         let start = Instant::now();
@@ -119,6 +137,18 @@ impl Session {
             Some(json!({})),
         )
         .map(|_| ())
+    }
+
+    /// Presses and releases one key (a WebDriver key code such as `\u{E007}` for Enter) on
+    /// whatever has the focus, as a keyboard would.
+    pub fn press(&self, key: &str) -> Result<()> {
+        let actions = json!({ "actions": [{
+            "type": "key",
+            "id": "keyboard",
+            "actions": [{ "type": "keyDown", "value": key }, { "type": "keyUp", "value": key }]
+        }]});
+        self.call(reqwest::Method::POST, "/actions", Some(actions))
+            .map(|_| ())
     }
 
     /// The rendered text of an element.
@@ -147,7 +177,7 @@ impl Session {
     }
 
     /// Ends the session (closing the app).
-    pub fn end(self) -> Result<()> {
+    pub fn end(&self) -> Result<()> {
         self.http.delete(&self.base).send()?;
         Ok(())
     }

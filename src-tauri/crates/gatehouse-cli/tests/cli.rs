@@ -1,6 +1,9 @@
 //! The `gatehouse` command as scripts and pipelines use it: real workspaces on disk, the JSON
 //! documents and exit codes of the contract (DESIGN §5).
 
+// Test helpers fail loudly on purpose: a panic is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::Path;
 use std::process::{Command, Output};
 

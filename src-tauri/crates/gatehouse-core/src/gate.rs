@@ -378,7 +378,13 @@ mod tests {
             at: NOW.hours_before(2.0),
             expires_at: Some(NOW.hours_before(-1.0)),
         };
-        let status = evaluate_gate(&spec, Owner::unassigned("o"), &latest, &[ov.clone()], NOW);
+        let status = evaluate_gate(
+            &spec,
+            Owner::unassigned("o"),
+            &latest,
+            std::slice::from_ref(&ov),
+            NOW,
+        );
         assert_eq!(status.state, GateState::Overridden);
         assert_eq!(status.summary, "overridden by erin: known upstream fix");
 

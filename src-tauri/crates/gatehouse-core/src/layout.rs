@@ -104,10 +104,10 @@ const CX: f64 = 660.0;
 const CY: f64 = 345.0;
 const RX: f64 = 330.0;
 const RY: f64 = 235.0;
-const BOX_W: f64 = 148.0;
+const BOX_W: f64 = 164.0;
 const BOX_H: f64 = 56.0;
 const GATE_R: f64 = 19.0;
-const DATA_X: f64 = 100.0;
+const DATA_X: f64 = 94.0;
 const ARC_SAMPLES: usize = 48;
 const HEAD_LEN: f64 = 13.0;
 const HEAD_HALF_WIDTH: f64 = 6.5;
@@ -343,6 +343,16 @@ fn label_place(from: Stage, center: Point) -> (Point, Anchor) {
     )
 }
 
+/// The layout of a policy's gates.
+pub fn layout_for(policy: &crate::policy::Policy) -> LoopLayout {
+    let gates: Vec<(GateId, Stage, Stage)> = policy
+        .gates
+        .iter()
+        .map(|g| (g.id.clone(), g.from, g.to))
+        .collect();
+    layout(&gates)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -426,14 +436,4 @@ mod tests {
             assert!((side(o[i], o[(i + 1) % 8]) - side(o[0], o[1])).abs() < 1e-9);
         }
     }
-}
-
-/// The layout of a policy's gates.
-pub fn layout_for(policy: &crate::policy::Policy) -> LoopLayout {
-    let gates: Vec<(GateId, Stage, Stage)> = policy
-        .gates
-        .iter()
-        .map(|g| (g.id.clone(), g.from, g.to))
-        .collect();
-    layout(&gates)
 }

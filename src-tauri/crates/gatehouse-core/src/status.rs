@@ -8,7 +8,7 @@ use crate::gate::{evaluate_gate, GateState, GateStatus};
 use crate::policy::Policy;
 use crate::ports::WorkspaceRead;
 use crate::reading::ModelName;
-use crate::registry::Model;
+use crate::registry::{Model, PointerName, VersionId};
 use crate::stage::Stage;
 use crate::time::Timestamp;
 
@@ -127,9 +127,11 @@ fn stage_detail(stage: Stage, model: &Model) -> String {
             None => "no versions yet".into(),
         },
         Stage::Deploy => {
-            let pointers: Vec<String> = model
-                .pointers
-                .iter()
+            // Production first: it is what the stage is about; the rest alphabetically.
+            let mut pointers: Vec<(&PointerName, &VersionId)> = model.pointers.iter().collect();
+            pointers.sort_by_key(|(name, _)| (name.as_str() != "production", *name));
+            let pointers: Vec<String> = pointers
+                .into_iter()
                 .map(|(name, version)| format!("{name} → {version}"))
                 .collect();
             if pointers.is_empty() {
