@@ -8,10 +8,14 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use gatehouse_charts::{render_loop, Format, Theme};
+use gatehouse_core::audit;
 use gatehouse_core::demo;
 use gatehouse_core::layout::layout_for;
-use gatehouse_core::ports::WorkspaceRead;
+use gatehouse_core::policy::{Policy, UserName};
+use gatehouse_core::ports::{PromotionStore, WorkspaceRead};
+use gatehouse_core::promotion::{Desk, Observer, Phase, RequestId, RequestState};
 use gatehouse_core::reading::{ModelName, Reading, SignalName};
+use gatehouse_core::registry::{PointerName, VersionId};
 use gatehouse_core::status::loop_status;
 use gatehouse_core::time::{Clock, SystemClock};
 use gatehouse_core::{Error, ErrorCode};
@@ -24,6 +28,9 @@ struct Cli {
     /// The workspace directory [default: $GATEHOUSE_WORKSPACE, else the OS data directory]
     #[arg(long, global = true, value_name = "DIR")]
     workspace: Option<PathBuf>,
+    /// Act as this user in a local workspace (recorded in the audit log) [default: the OS account]
+    #[arg(long, global = true, env = "GATEHOUSE_USER", value_name = "NAME")]
+    user: Option<String>,
     /// Print one JSON document on standard output, errors as JSON on standard error
     #[arg(long, global = true)]
     json: bool,
@@ -45,6 +52,73 @@ enum Command {
     Registry {
         #[command(subcommand)]
         command: RegistryCommand,
+    },
+    /// Evaluate the gates that guard promotion for a candidate; exit 3 if blocked
+    Gate {
+        #[command(subcommand)]
+        command: GateCommand,
+    },
+    /// Request that a pointer move to a version
+    Promote {
+        /// The model
+        model: String,
+        /// The version to promote
+        version: String,
+        /// The pointer to move, such as production or champion
+        #[arg(long = "to", value_name = "POINTER")]
+        pointer: String,
+        /// Why (recorded in the audit log)
+        #[arg(long)]
+        reason: String,
+    },
+    /// Approve a request; the approval that completes the count executes it
+    Approve {
+        /// The request number
+        request: i64,
+        /// Why
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Reject a request
+    Reject {
+        /// The request number
+        request: i64,
+        /// Why
+        #[arg(long)]
+        reason: String,
+    },
+    /// Pass a request's blocking gates with a reason (admins); executes it if approved
+    Override {
+        /// The request number
+        request: i64,
+        /// Why
+        #[arg(long)]
+        reason: String,
+    },
+    /// Move a pointer back, by default to the version it held before its last move
+    Rollback {
+        /// The model
+        model: String,
+        /// The version to return to [default: the previous one in the audit log]
+        #[arg(long = "to", value_name = "VERSION")]
+        version: Option<String>,
+        /// The pointer [default: the policy's production pointer]
+        #[arg(long)]
+        pointer: Option<String>,
+        /// Why (recorded in the audit log)
+        #[arg(long)]
+        reason: String,
+    },
+    /// List promotion and rollback requests
+    Requests {
+        /// Include finished ones (done, rejected, failed)
+        #[arg(long)]
+        all: bool,
+    },
+    /// Verify or export the audit log
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
     },
     /// Record a measured value of a signal, as a pipeline reporting its checks does
     Record {
@@ -81,6 +155,29 @@ enum RegistryCommand {
         /// Only this model
         #[arg(long, value_name = "M")]
         model: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum GateCommand {
+    /// Evaluate the gates that guard promotion for MODEL VERSION
+    Check {
+        /// The model
+        model: String,
+        /// The candidate version
+        version: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain; names the first edited, inserted or deleted event
+    Verify,
+    /// Write the log as JSON Lines
+    Export {
+        /// Output file [default: standard output]
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
 }
 
@@ -135,9 +232,81 @@ fn main() -> ExitCode {
     }
 }
 
+/// The acting user: `--user`, `$GATEHOUSE_USER`, else the OS account.
+fn acting_user(flag: Option<String>) -> Result<UserName, Error> {
+    let name = flag.unwrap_or_else(whoami::username);
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(Error::Invalid(
+            "cannot tell who is acting: pass --user NAME".into(),
+        ));
+    }
+    Ok(UserName::from(name))
+}
+
+/// Fault injection for crash-safety tests and drills: `GATEHOUSE_FAILPOINT=after-intent` or
+/// `after-move` aborts the process at that phase of an execution, as a power cut would.
+struct Failpoint(Option<Phase>);
+
+impl Failpoint {
+    fn from_env() -> Failpoint {
+        Failpoint(match std::env::var("GATEHOUSE_FAILPOINT").as_deref() {
+            Ok("after-intent") => Some(Phase::IntentRecorded),
+            Ok("after-move") => Some(Phase::PointerMoved),
+            _ => None,
+        })
+    }
+}
+
+impl Observer for Failpoint {
+    fn reached(&self, phase: Phase) {
+        if self.0 == Some(phase) {
+            std::process::abort();
+        }
+    }
+}
+
+static FAILPOINT: std::sync::OnceLock<Failpoint> = std::sync::OnceLock::new();
+
+fn desk<'a>(
+    policy: &'a Policy,
+    actor: &UserName,
+    ws: &'a Workspace,
+    clock: &SystemClock,
+) -> Desk<'a, Workspace, Workspace> {
+    Desk {
+        policy,
+        actor: actor.clone(),
+        now: clock.now(),
+        store: ws,
+        registry: ws,
+        observer: FAILPOINT.get_or_init(Failpoint::from_env),
+    }
+}
+
+/// Opens a workspace for an action: parses its policy and settles executions that an earlier
+/// process left unfinished.
+async fn open(
+    dir: &std::path::Path,
+    actor: &UserName,
+    clock: &SystemClock,
+) -> Result<(Workspace, Policy), Error> {
+    let ws = Workspace::open(dir).await?;
+    let policy = ws.policy()?;
+    for settled in desk(&policy, actor, &ws, clock).reconcile().await? {
+        eprintln!(
+            "gatehouse: settled interrupted request {}: {}",
+            settled.id,
+            settled.outcome.as_deref().unwrap_or(settled.state.id())
+        );
+    }
+    Ok((ws, policy))
+}
+
 async fn run(cli: Cli) -> Result<(), Error> {
     let dir = cli.workspace.unwrap_or_else(gatehouse_store::default_dir);
     let clock = SystemClock;
+    let actor = acting_user(cli.user)?;
     match cli.command {
         Command::Demo { seed } => {
             let generated = demo::generate(seed, clock.now());
@@ -147,9 +316,117 @@ async fn run(cli: Cli) -> Result<(), Error> {
             ws.close().await;
             output::demo_created(cli.json, &dir, &status)
         }
-        Command::Status => {
+        Command::Gate {
+            command: GateCommand::Check { model, version },
+        } => {
+            let (ws, policy) = open(&dir, &actor, &clock).await?;
+            let check = desk(&policy, &actor, &ws, &clock)
+                .gate_check(&ModelName(model), &VersionId(version))
+                .await?;
+            output::gate_check(cli.json, &check)?;
+            if check.blocked {
+                return Err(Error::Blocked(format!(
+                    "{} {} is blocked by its gates",
+                    check.model, check.version
+                )));
+            }
+            Ok(())
+        }
+        Command::Promote {
+            model,
+            version,
+            pointer,
+            reason,
+        } => {
+            let (ws, policy) = open(&dir, &actor, &clock).await?;
+            let request = desk(&policy, &actor, &ws, &clock)
+                .request(
+                    &ModelName(model),
+                    &VersionId(version),
+                    &PointerName(pointer),
+                    &reason,
+                )
+                .await?;
+            output::request(cli.json, &request)
+        }
+        Command::Approve { request, reason } => {
+            let (ws, policy) = open(&dir, &actor, &clock).await?;
+            let request = desk(&policy, &actor, &ws, &clock)
+                .approve(RequestId(request), reason.as_deref())
+                .await?;
+            output::request(cli.json, &request)
+        }
+        Command::Reject { request, reason } => {
+            let (ws, policy) = open(&dir, &actor, &clock).await?;
+            let request = desk(&policy, &actor, &ws, &clock)
+                .reject(RequestId(request), &reason)
+                .await?;
+            output::request(cli.json, &request)
+        }
+        Command::Override { request, reason } => {
+            let (ws, policy) = open(&dir, &actor, &clock).await?;
+            let request = desk(&policy, &actor, &ws, &clock)
+                .override_gates(RequestId(request), &reason)
+                .await?;
+            output::request(cli.json, &request)
+        }
+        Command::Rollback {
+            model,
+            version,
+            pointer,
+            reason,
+        } => {
+            let (ws, policy) = open(&dir, &actor, &clock).await?;
+            let request = desk(&policy, &actor, &ws, &clock)
+                .rollback(
+                    &ModelName(model),
+                    pointer.map(PointerName).as_ref(),
+                    version.map(VersionId).as_ref(),
+                    &reason,
+                )
+                .await?;
+            output::request(cli.json, &request)
+        }
+        Command::Requests { all } => {
+            let (ws, _) = open(&dir, &actor, &clock).await?;
+            let mut requests = ws.requests().await?;
+            if !all {
+                requests.retain(|r| {
+                    matches!(
+                        r.state,
+                        RequestState::Requested | RequestState::Approved | RequestState::Executing
+                    )
+                });
+            }
+            output::requests(cli.json, &requests)
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
             let ws = Workspace::open(&dir).await?;
-            let policy = ws.policy()?;
+            let verification = audit::verify(&ws.audit_log().await?);
+            output::verification(cli.json, &verification)?;
+            match &verification.first_bad {
+                None => Ok(()),
+                Some(bad) => Err(Error::Port {
+                    code: ErrorCode::Storage,
+                    message: format!(
+                        "the audit log is broken at event {}: {}",
+                        bad.seq,
+                        output::problem(bad.problem)
+                    ),
+                }),
+            }
+        }
+        Command::Audit {
+            command: AuditCommand::Export { out },
+        } => {
+            let ws = Workspace::open(&dir).await?;
+            let events = ws.audit_log().await?;
+            output::export(&events, out.as_deref())
+        }
+        Command::Status => {
+            let (ws, policy) = open(&dir, &actor, &clock).await?;
             let status = loop_status(&policy, &ws, clock.now()).await?;
             output::status(cli.json, &status)
         }

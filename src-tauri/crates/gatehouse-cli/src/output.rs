@@ -3,7 +3,9 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use gatehouse_core::audit::{AuditEvent, AuditProblem, Verification};
 use gatehouse_core::gate::{fmt_num, CheckOutcome, GateState};
+use gatehouse_core::promotion::{GateCheck, PromotionRequest};
 use gatehouse_core::reading::Reading;
 use gatehouse_core::registry::Model;
 use gatehouse_core::status::{LoopStatus, StageState};
@@ -202,4 +204,120 @@ pub fn written(json: bool, path: &Path) -> Result<(), Error> {
     }
     println!("wrote {}", path.display());
     Ok(())
+}
+
+pub fn gate_check(json: bool, check: &GateCheck) -> Result<(), Error> {
+    if json {
+        return print_json(check);
+    }
+    let verdict = if check.blocked { "BLOCKED" } else { "passes" };
+    println!("{} {}: {verdict}", check.model, check.version);
+    for g in &check.gates {
+        println!(
+            "  {} {:<17} {:<10} {}",
+            glyph(g.state),
+            g.id,
+            g.state.id(),
+            g.summary
+        );
+    }
+    Ok(())
+}
+
+fn request_line(r: &PromotionRequest) -> String {
+    let approvers: Vec<&str> = r.approvals.iter().map(|a| a.by.as_str()).collect();
+    format!(
+        "request {} · {} {} → {} · {} · {} of {} approvals{} · asked by {}",
+        r.id,
+        r.target(),
+        r.from_version
+            .as_ref()
+            .map(|v| v.as_str())
+            .unwrap_or("unset"),
+        r.version,
+        r.state.id(),
+        r.approvals.len(),
+        r.required_approvals,
+        if approvers.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", approvers.join(", "))
+        },
+        r.requester
+    )
+}
+
+pub fn request(json: bool, request: &PromotionRequest) -> Result<(), Error> {
+    if json {
+        #[derive(Serialize)]
+        struct Doc<'a> {
+            request: &'a PromotionRequest,
+        }
+        return print_json(&Doc { request });
+    }
+    println!("{}", request_line(request));
+    if let Some(outcome) = &request.outcome {
+        println!("  {outcome}");
+    }
+    Ok(())
+}
+
+pub fn requests(json: bool, requests: &[PromotionRequest]) -> Result<(), Error> {
+    if json {
+        #[derive(Serialize)]
+        struct Doc<'a> {
+            requests: &'a [PromotionRequest],
+        }
+        return print_json(&Doc { requests });
+    }
+    if requests.is_empty() {
+        println!("no open requests");
+    }
+    for r in requests {
+        println!("{}", request_line(r));
+    }
+    Ok(())
+}
+
+/// What a verification problem means, for a person.
+pub fn problem(p: AuditProblem) -> &'static str {
+    match p {
+        AuditProblem::Edited => "its fields no longer match its hash (edited)",
+        AuditProblem::BrokenLink => {
+            "it does not follow on from the event before (one was deleted or inserted)"
+        }
+        AuditProblem::Gap => "its number skips or repeats (an event was deleted or inserted)",
+    }
+}
+
+pub fn verification(json: bool, v: &Verification) -> Result<(), Error> {
+    if json {
+        return print_json(v);
+    }
+    if v.ok() {
+        println!("audit log intact: {} events, head {}", v.events, v.head);
+    }
+    Ok(())
+}
+
+pub fn export(events: &[AuditEvent], out: Option<&Path>) -> Result<(), Error> {
+    let mut text = String::new();
+    for e in events {
+        let line = serde_json::to_string(e).map_err(|e| Error::Port {
+            code: ErrorCode::Internal,
+            message: format!("cannot encode an audit event: {e}"),
+        })?;
+        text.push_str(&line);
+        text.push('\n');
+    }
+    match out {
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+        Some(path) => std::fs::write(path, text).map_err(|e| Error::Port {
+            code: ErrorCode::Workspace,
+            message: format!("cannot write {}: {e}", path.display()),
+        }),
+    }
 }

@@ -6,6 +6,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::policy::UserName;
+use crate::promotion::RequestId;
 use crate::reading::{ModelName, Reading, SignalName};
 use crate::registry::{Model, ModelVersion, PointerName, VersionId};
 use crate::time::Timestamp;
@@ -25,6 +27,43 @@ pub struct DemoWorkspace {
     pub models: Vec<Model>,
     /// Signal history, oldest first.
     pub readings: Vec<Reading>,
+    /// What people did, oldest first; replayed through the real use-cases so that requests,
+    /// approvals, pointer moves and the audit log are what they would be in a real workspace.
+    pub history: Vec<DemoStep>,
+}
+
+/// One thing a person did in the demo's past.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemoStep {
+    /// When.
+    pub at: Timestamp,
+    /// Who.
+    pub actor: UserName,
+    /// What.
+    pub action: DemoAction,
+}
+
+/// An action of the demo's past.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DemoAction {
+    /// Request a pointer move.
+    Request {
+        /// The model.
+        model: ModelName,
+        /// The version.
+        version: VersionId,
+        /// The pointer.
+        pointer: PointerName,
+        /// Why.
+        reason: String,
+    },
+    /// Approve a request (numbered from 1 in a new workspace).
+    Approve {
+        /// Which request.
+        request: RequestId,
+        /// Why.
+        reason: Option<String>,
+    },
 }
 
 /// A small, fast, well-mixed generator (SplitMix64), so the demo is the same on every machine.
@@ -71,7 +110,7 @@ pub fn generate(seed: u64, now: Timestamp) -> DemoWorkspace {
             "churn",
             "predicts which subscribers cancel within 30 days",
             5,
-            &[("production", 3), ("champion", 3), ("staging", 4)],
+            &[("production", 2), ("champion", 3), ("staging", 4)],
             now,
         ),
         model(
@@ -234,10 +273,53 @@ pub fn generate(seed: u64, now: Timestamp) -> DemoWorkspace {
     }
     readings.sort_by_key(|r| r.read_at);
 
+    let step = |hours_ago: f64, actor: &str, action: DemoAction| DemoStep {
+        at: now.hours_before(hours_ago),
+        actor: UserName::from(actor),
+        action,
+    };
+    let request = |version: &str, reason: &str| DemoAction::Request {
+        model: churn.clone(),
+        version: VersionId::from(version),
+        pointer: PointerName::from("production"),
+        reason: reason.into(),
+    };
+    let approve = |id: i64, reason: &str| DemoAction::Approve {
+        request: RequestId(id),
+        reason: Some(reason.into()),
+    };
+    let history = vec![
+        step(
+            9.0 * 24.0 + 3.0,
+            "priya",
+            request("3", "v3 beats v2 on AUC by 1.4 points and on every segment"),
+        ),
+        step(
+            9.0 * 24.0 + 2.0,
+            "marco",
+            approve(1, "canary plan reviewed"),
+        ),
+        step(
+            9.0 * 24.0 + 1.0,
+            "erin",
+            approve(1, "lineage and data contract checked"),
+        ),
+        step(
+            1.5,
+            "dana",
+            request(
+                "4",
+                "v4 retrained on November data; validation report attached",
+            ),
+        ),
+        step(1.2, "priya", approve(2, "metrics hold on the emea segment")),
+    ];
+
     DemoWorkspace {
         policy: POLICY.to_owned(),
         models,
         readings,
+        history,
     }
 }
 

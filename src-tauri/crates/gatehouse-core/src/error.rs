@@ -50,6 +50,12 @@ pub enum Error {
     /// A caller passed something malformed.
     #[error("{0}")]
     Invalid(String),
+    /// The acting user may not do this (a missing role, or the four-eyes rule).
+    #[error("{0}")]
+    Denied(String),
+    /// A gate or the policy blocks the action.
+    #[error("{0}")]
+    Blocked(String),
     /// A port (store, back end) failed.
     #[error("{message}")]
     Port {
@@ -67,6 +73,8 @@ impl Error {
             Error::Policy(_) => ErrorCode::Policy,
             Error::NotFound(_) => ErrorCode::NotFound,
             Error::Invalid(_) => ErrorCode::Invalid,
+            Error::Denied(_) => ErrorCode::PermissionDenied,
+            Error::Blocked(_) => ErrorCode::Blocked,
             Error::Port { code, .. } => *code,
         }
     }

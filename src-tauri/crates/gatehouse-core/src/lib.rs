@@ -5,12 +5,15 @@
 //! and reach the domain through the traits in [`ports`]. Time comes in as a [`time::Timestamp`]
 //! parameter, never read inside logic.
 
+pub mod access;
+pub mod audit;
 pub mod demo;
 pub mod error;
 pub mod gate;
 pub mod layout;
 pub mod policy;
 pub mod ports;
+pub mod promotion;
 pub mod reading;
 pub mod registry;
 pub mod stage;

@@ -9,6 +9,7 @@ use toml::Spanned;
 
 use crate::gate::{fmt_num, GateId};
 use crate::reading::{string_id, ModelName, SignalName};
+use crate::registry::PointerName;
 use crate::stage::Stage;
 
 /// The file name of the policy inside a workspace.
@@ -266,6 +267,44 @@ const DEFAULT_GATES: [DefaultGate; 5] = [
     },
 ];
 
+/// Who may do what with promotions, and how many approvals each pointer needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+pub struct PromotionRules {
+    /// The pointer that means "serving in production" (rollback's default, the Deploy stage).
+    pub production_pointer: PointerName,
+    /// Roles that may request a promotion.
+    pub request: BTreeSet<Role>,
+    /// Roles that may approve or reject one.
+    pub approve: BTreeSet<Role>,
+    /// Roles that may roll a pointer back.
+    pub rollback: BTreeSet<Role>,
+    /// Roles that may pass a request's blocking gates with a reason.
+    pub override_gates: BTreeSet<Role>,
+    /// Approvals needed per pointer; pointers not named need one.
+    pub approvals: BTreeMap<PointerName, u32>,
+}
+
+impl PromotionRules {
+    /// How many distinct approvals a move of `pointer` needs.
+    pub fn approvals_for(&self, pointer: &PointerName) -> u32 {
+        self.approvals.get(pointer).copied().unwrap_or(1)
+    }
+}
+
+impl Default for PromotionRules {
+    fn default() -> Self {
+        PromotionRules {
+            production_pointer: PointerName::from("production"),
+            request: [Role::Operator, Role::Approver, Role::Admin].into(),
+            approve: [Role::Approver, Role::Admin].into(),
+            rollback: [Role::Operator, Role::Approver, Role::Admin].into(),
+            override_gates: [Role::Admin].into(),
+            approvals: BTreeMap::new(),
+        }
+    }
+}
+
 /// A validated policy.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
@@ -284,6 +323,8 @@ pub struct Policy {
     pub users: BTreeMap<UserName, User>,
     /// The gates: the five defaults first (configured or not), then the policy's own.
     pub gates: Vec<GateSpec>,
+    /// Promotion and rollback rules.
+    pub promotion: PromotionRules,
 }
 
 impl Policy {
@@ -339,6 +380,27 @@ mod raw {
         users: BTreeMap<String, Spanned<User>>,
         #[serde(default)]
         gates: Vec<Spanned<Gate>>,
+        #[serde(default)]
+        promotion: PromotionTable,
+        #[serde(default)]
+        pointers: BTreeMap<String, Spanned<PointerRule>>,
+    }
+
+    #[derive(Deserialize, Default)]
+    #[serde(deny_unknown_fields)]
+    struct PromotionTable {
+        production_pointer: Option<Spanned<String>>,
+        request: Option<Vec<Role>>,
+        approve: Option<Vec<Role>>,
+        rollback: Option<Vec<Role>>,
+        #[serde(rename = "override")]
+        override_gates: Option<Vec<Role>>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct PointerRule {
+        approvals: Spanned<i64>,
     }
 
     #[derive(Deserialize)]
@@ -546,7 +608,44 @@ mod raw {
                 }
             }
 
+            let defaults = PromotionRules::default();
+            let table = self.promotion;
+            let production_pointer = match table.production_pointer {
+                Some(p) if !is_identifier(p.get_ref()) => {
+                    return Err((p.span().start, "`promotion.production_pointer` must be a pointer name of letters, digits, `-`, `_` and `.`".into()))
+                }
+                Some(p) => PointerName(p.into_inner()),
+                None => defaults.production_pointer,
+            };
+            let mut approvals = BTreeMap::new();
+            for (name, rule) in self.pointers {
+                let rule = rule.into_inner();
+                if !is_identifier(&name) {
+                    return Err((rule.approvals.span().start, format!("`pointers.{name}`: a pointer name may hold only letters, digits, `-`, `_` and `.`")));
+                }
+                let n = *rule.approvals.get_ref();
+                if !(1..=10).contains(&n) {
+                    return Err((
+                        rule.approvals.span().start,
+                        format!("`pointers.{name}.approvals` must be between 1 and 10"),
+                    ));
+                }
+                approvals.insert(PointerName(name), n as u32);
+            }
+            let roles = |given: Option<Vec<Role>>, default: BTreeSet<Role>| {
+                given.map(|r| r.into_iter().collect()).unwrap_or(default)
+            };
+            let promotion = PromotionRules {
+                production_pointer,
+                request: roles(table.request, defaults.request),
+                approve: roles(table.approve, defaults.approve),
+                rollback: roles(table.rollback, defaults.rollback),
+                override_gates: roles(table.override_gates, defaults.override_gates),
+                approvals,
+            };
+
             Ok(super::Policy {
+                promotion,
                 name: workspace.name,
                 demo: workspace.demo,
                 model: ModelName(model.into_inner()),
@@ -851,6 +950,42 @@ mod tests {
         assert_eq!(
             policy.backends.registry.credential.as_deref(),
             Some("gatehouse/mlflow")
+        );
+    }
+
+    #[test]
+    fn promotion_rules_default_to_the_design_and_can_be_tightened() {
+        let policy = Policy::parse(MINIMAL, "gatehouse.toml").unwrap();
+        assert_eq!(
+            policy
+                .promotion
+                .approvals_for(&PointerName::from("production")),
+            1
+        );
+        assert!(policy.promotion.approve.contains(&Role::Approver));
+        assert!(!policy.promotion.approve.contains(&Role::Operator));
+        let text = format!("{MINIMAL}[promotion]\nproduction_pointer = \"champion\"\napprove = [\"admin\"]\n[pointers.champion]\napprovals = 2\n");
+        let policy = Policy::parse(&text, "gatehouse.toml").unwrap();
+        assert_eq!(
+            policy.promotion.production_pointer,
+            PointerName::from("champion")
+        );
+        assert_eq!(
+            policy
+                .promotion
+                .approvals_for(&PointerName::from("champion")),
+            2
+        );
+        assert_eq!(policy.promotion.approve, [Role::Admin].into());
+        check_error(
+            &format!("{MINIMAL}[pointers.production]\napprovals = 0\n"),
+            5,
+            "between 1 and 10",
+        );
+        check_error(
+            &format!("{MINIMAL}[promotion]\nquorum = 2\n"),
+            5,
+            "unknown field `quorum`",
         );
     }
 

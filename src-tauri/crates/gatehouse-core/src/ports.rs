@@ -3,10 +3,13 @@
 
 use std::future::Future;
 
+use crate::audit::{AuditDraft, AuditEvent};
 use crate::error::Error;
 use crate::gate::{GateOverride, LatestReadings};
-use crate::reading::ModelName;
-use crate::registry::Model;
+use crate::policy::UserName;
+use crate::promotion::{Approval, Decision, NewRequest, PromotionRequest, RequestId, Transition};
+use crate::reading::{ModelName, Reading};
+use crate::registry::{Model, PointerName, VersionId};
 
 /// Read access to a workspace's state.
 pub trait WorkspaceRead {
@@ -21,4 +24,88 @@ pub trait WorkspaceRead {
 
     /// The registry: models with versions and pointers.
     fn models(&self) -> impl Future<Output = Result<Vec<Model>, Error>> + Send;
+}
+
+/// The registry whose pointers promotions move: the embedded registry, or MLflow.
+pub trait Registry {
+    /// The version `model@pointer` points to, if set.
+    fn pointer(
+        &self,
+        model: &ModelName,
+        pointer: &PointerName,
+    ) -> impl Future<Output = Result<Option<VersionId>, Error>> + Send;
+
+    /// Whether `model` has `version`.
+    fn version_exists(
+        &self,
+        model: &ModelName,
+        version: &VersionId,
+    ) -> impl Future<Output = Result<bool, Error>> + Send;
+
+    /// Points `model@pointer` at `version`, recording who did it for which request where the back
+    /// end can hold it. Returns the back end's answer for the audit log.
+    fn move_pointer(
+        &self,
+        model: &ModelName,
+        pointer: &PointerName,
+        version: &VersionId,
+        actor: &UserName,
+        request: RequestId,
+    ) -> impl Future<Output = Result<String, Error>> + Send;
+}
+
+/// Requests, approvals, the audit log and readings. Every method that changes a request writes
+/// its audit event in the same transaction, so nothing is ever half-written.
+pub trait PromotionStore {
+    /// Creates a request and its audit event (whose `request` the store fills in).
+    fn create_request(
+        &self,
+        new: &NewRequest,
+        audit: AuditDraft,
+    ) -> impl Future<Output = Result<PromotionRequest, Error>> + Send;
+
+    /// One request.
+    fn request(
+        &self,
+        id: RequestId,
+    ) -> impl Future<Output = Result<Option<PromotionRequest>, Error>> + Send;
+
+    /// Every request, newest first.
+    fn requests(&self) -> impl Future<Output = Result<Vec<PromotionRequest>, Error>> + Send;
+
+    /// Adds an approval; a second approval by the same person is refused.
+    fn add_approval(
+        &self,
+        id: RequestId,
+        approval: &Approval,
+        audit: AuditDraft,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// Records an override of a request's gates.
+    fn set_override(
+        &self,
+        id: RequestId,
+        decision: &Decision,
+        audit: AuditDraft,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// Changes a request's state if it is still in `change.from`; false when it was not.
+    fn transition(
+        &self,
+        id: RequestId,
+        change: &Transition,
+        audit: Option<AuditDraft>,
+    ) -> impl Future<Output = Result<bool, Error>> + Send;
+
+    /// Appends an event to the audit log.
+    fn append_audit(
+        &self,
+        draft: AuditDraft,
+    ) -> impl Future<Output = Result<AuditEvent, Error>> + Send;
+
+    /// The whole audit log in order.
+    fn audit_log(&self) -> impl Future<Output = Result<Vec<AuditEvent>, Error>> + Send;
+
+    /// Records a measured value.
+    fn record_reading(&self, reading: &Reading) -> impl Future<Output = Result<(), Error>> + Send;
 }

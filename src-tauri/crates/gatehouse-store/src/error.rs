@@ -30,6 +30,9 @@ pub enum StoreError {
     /// The database schema could not be brought up to date.
     #[error("workspace database migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The demo's history could not be replayed (a bug in the demo data).
+    #[error("cannot create the demo workspace: {0}")]
+    Demo(String),
     /// A stored value could not be read back.
     #[error("workspace database holds an unreadable {what}: {detail}")]
     Corrupt {
@@ -50,6 +53,7 @@ impl From<StoreError> for Error {
             StoreError::Database(_) | StoreError::Migrate(_) | StoreError::Corrupt { .. } => {
                 ErrorCode::Storage
             }
+            StoreError::Demo(_) => ErrorCode::Internal,
         };
         match e {
             StoreError::Policy(p) => Error::Policy(p),

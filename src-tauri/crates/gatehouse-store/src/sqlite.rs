@@ -2,7 +2,13 @@
 
 use std::collections::BTreeMap;
 
+use gatehouse_core::audit::{AuditAction, AuditDraft, AuditEvent, GENESIS};
 use gatehouse_core::gate::{GateId, GateOverride, LatestReadings};
+use gatehouse_core::policy::UserName;
+use gatehouse_core::promotion::{
+    Approval, Decision, NewRequest, PromotionRequest, RequestId, RequestKind, RequestState,
+    Transition,
+};
 use gatehouse_core::reading::{ModelName, Reading, SignalName};
 use gatehouse_core::registry::{Model, ModelVersion, PointerName, VersionId};
 use gatehouse_core::time::Timestamp;
@@ -204,4 +210,321 @@ pub(crate) async fn set_pointer(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// A write transaction that takes the database's write lock at once, so that two processes
+/// appending to the audit chain cannot both read the same head and fork it.
+pub(crate) async fn write_tx(
+    pool: &SqlitePool,
+) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
+    Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
+}
+
+pub(crate) async fn pointer_in(
+    conn: &mut SqliteConnection,
+    model: &ModelName,
+    pointer: &PointerName,
+) -> Result<Option<VersionId>, StoreError> {
+    let v: Option<String> =
+        sqlx::query_scalar("SELECT version FROM pointers WHERE model = ?1 AND name = ?2")
+            .bind(model.as_str())
+            .bind(pointer.as_str())
+            .fetch_optional(conn)
+            .await?;
+    Ok(v.map(VersionId))
+}
+
+pub(crate) async fn pointer(
+    pool: &SqlitePool,
+    model: &ModelName,
+    pointer: &PointerName,
+) -> Result<Option<VersionId>, StoreError> {
+    let v: Option<String> =
+        sqlx::query_scalar("SELECT version FROM pointers WHERE model = ?1 AND name = ?2")
+            .bind(model.as_str())
+            .bind(pointer.as_str())
+            .fetch_optional(pool)
+            .await?;
+    Ok(v.map(VersionId))
+}
+
+pub(crate) async fn version_exists(
+    pool: &SqlitePool,
+    model: &ModelName,
+    version: &VersionId,
+) -> Result<bool, StoreError> {
+    let n: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM model_versions WHERE model = ?1 AND version = ?2")
+            .bind(model.as_str())
+            .bind(version.as_str())
+            .fetch_one(pool)
+            .await?;
+    Ok(n > 0)
+}
+
+pub(crate) async fn append_audit(
+    conn: &mut SqliteConnection,
+    draft: AuditDraft,
+) -> Result<AuditEvent, StoreError> {
+    let head: Option<(i64, String)> =
+        sqlx::query_as("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut *conn)
+            .await?;
+    let (seq, prev) = head
+        .map(|(seq, hash)| (seq + 1, hash))
+        .unwrap_or((1, GENESIS.to_owned()));
+    let event = AuditEvent::seal(draft, seq, prev);
+    sqlx::query(
+        "INSERT INTO audit_events (seq, at, actor, action, target, before, after, reason, response, request, prev_hash, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )
+    .bind(event.seq)
+    .bind(event.at.0)
+    .bind(event.actor.as_str())
+    .bind(event.action.id())
+    .bind(&event.target)
+    .bind(&event.before)
+    .bind(&event.after)
+    .bind(&event.reason)
+    .bind(&event.response)
+    .bind(event.request.map(|r| r.0))
+    .bind(&event.prev_hash)
+    .bind(&event.hash)
+    .execute(&mut *conn)
+    .await?;
+    Ok(event)
+}
+
+pub(crate) async fn audit_log(pool: &SqlitePool) -> Result<Vec<AuditEvent>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT seq, at, actor, action, target, before, after, reason, response, request, prev_hash, hash
+         FROM audit_events ORDER BY seq",
+    )
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let action: String = row.try_get("action")?;
+            Ok(AuditEvent {
+                seq: row.try_get("seq")?,
+                at: Timestamp(row.try_get("at")?),
+                actor: UserName(row.try_get("actor")?),
+                // An action this build does not know is kept verbatim in the hash check by
+                // failing here loudly rather than guessing.
+                action: AuditAction::from_id(&action).ok_or(StoreError::Corrupt {
+                    what: "audit action",
+                    detail: action.clone(),
+                })?,
+                target: row.try_get("target")?,
+                before: row.try_get("before")?,
+                after: row.try_get("after")?,
+                reason: row.try_get("reason")?,
+                response: row.try_get("response")?,
+                request: row.try_get::<Option<i64>, _>("request")?.map(RequestId),
+                prev_hash: row.try_get("prev_hash")?,
+                hash: row.try_get("hash")?,
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn insert_request(
+    conn: &mut SqliteConnection,
+    new: &NewRequest,
+) -> Result<RequestId, StoreError> {
+    let gates = serde_json::to_string(&new.gates).map_err(|e| StoreError::Corrupt {
+        what: "gate snapshot",
+        detail: e.to_string(),
+    })?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO requests (kind, model, version, pointer, from_version, reason, requester, requested_at, state, required_approvals, gates)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING id",
+    )
+    .bind(kind_id(new.kind))
+    .bind(new.model.as_str())
+    .bind(new.version.as_str())
+    .bind(new.pointer.as_str())
+    .bind(new.from_version.as_ref().map(|v| v.as_str()))
+    .bind(&new.reason)
+    .bind(new.requester.as_str())
+    .bind(new.requested_at.0)
+    .bind(new.state.id())
+    .bind(i64::from(new.required_approvals))
+    .bind(gates)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(RequestId(id))
+}
+
+fn kind_id(kind: RequestKind) -> &'static str {
+    match kind {
+        RequestKind::Promotion => "promotion",
+        RequestKind::Rollback => "rollback",
+    }
+}
+
+const REQUEST_COLUMNS: &str = "id, kind, model, version, pointer, from_version, reason, requester, requested_at, state,
+     required_approvals, gates, rejected_by, rejected_at, rejection_reason, override_by, override_at, override_reason, outcome";
+
+fn request_from(row: &sqlx::sqlite::SqliteRow) -> Result<PromotionRequest, StoreError> {
+    let corrupt = |what: &'static str, detail: String| StoreError::Corrupt { what, detail };
+    let kind: String = row.try_get("kind")?;
+    let state: String = row.try_get("state")?;
+    let gates: String = row.try_get("gates")?;
+    let decision = |by: &str, at: &str, reason: &str| -> Result<Option<Decision>, StoreError> {
+        let by: Option<String> = row.try_get(by)?;
+        let at: Option<i64> = row.try_get(at)?;
+        let reason: Option<String> = row.try_get(reason)?;
+        Ok(match (by, at, reason) {
+            (Some(by), Some(at), Some(reason)) => Some(Decision {
+                by: UserName(by),
+                at: Timestamp(at),
+                reason,
+            }),
+            _ => None,
+        })
+    };
+    Ok(PromotionRequest {
+        id: RequestId(row.try_get("id")?),
+        kind: match kind.as_str() {
+            "promotion" => RequestKind::Promotion,
+            "rollback" => RequestKind::Rollback,
+            other => return Err(corrupt("request kind", other.to_owned())),
+        },
+        model: ModelName(row.try_get("model")?),
+        version: VersionId(row.try_get("version")?),
+        pointer: PointerName(row.try_get("pointer")?),
+        from_version: row
+            .try_get::<Option<String>, _>("from_version")?
+            .map(VersionId),
+        reason: row.try_get("reason")?,
+        requester: UserName(row.try_get("requester")?),
+        requested_at: Timestamp(row.try_get("requested_at")?),
+        state: RequestState::from_id(&state)
+            .ok_or_else(|| corrupt("request state", state.clone()))?,
+        required_approvals: u32::try_from(row.try_get::<i64, _>("required_approvals")?)
+            .map_err(|e| corrupt("approval count", e.to_string()))?,
+        approvals: Vec::new(),
+        gates: serde_json::from_str(&gates).map_err(|e| corrupt("gate snapshot", e.to_string()))?,
+        rejection: decision("rejected_by", "rejected_at", "rejection_reason")?,
+        gate_override: decision("override_by", "override_at", "override_reason")?,
+        outcome: row.try_get("outcome")?,
+    })
+}
+
+fn approval_from(row: &sqlx::sqlite::SqliteRow) -> Result<(i64, Approval), StoreError> {
+    Ok((
+        row.try_get("request")?,
+        Approval {
+            by: UserName(row.try_get("by_user")?),
+            at: Timestamp(row.try_get("at")?),
+            reason: row.try_get("reason")?,
+        },
+    ))
+}
+
+pub(crate) async fn requests(pool: &SqlitePool) -> Result<Vec<PromotionRequest>, StoreError> {
+    let mut requests: Vec<PromotionRequest> = sqlx::query(&format!(
+        "SELECT {REQUEST_COLUMNS} FROM requests ORDER BY id DESC"
+    ))
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(request_from)
+    .collect::<Result<_, _>>()?;
+    let mut by_id: BTreeMap<i64, Vec<Approval>> = BTreeMap::new();
+    for row in
+        sqlx::query("SELECT request, by_user, at, reason FROM approvals ORDER BY at, by_user")
+            .fetch_all(pool)
+            .await?
+    {
+        let (id, approval) = approval_from(&row)?;
+        by_id.entry(id).or_default().push(approval);
+    }
+    for r in &mut requests {
+        r.approvals = by_id.remove(&r.id.0).unwrap_or_default();
+    }
+    Ok(requests)
+}
+
+pub(crate) async fn request(
+    pool: &SqlitePool,
+    id: RequestId,
+) -> Result<Option<PromotionRequest>, StoreError> {
+    let Some(row) = sqlx::query(&format!(
+        "SELECT {REQUEST_COLUMNS} FROM requests WHERE id = ?1"
+    ))
+    .bind(id.0)
+    .fetch_optional(pool)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let mut request = request_from(&row)?;
+    request.approvals = sqlx::query(
+        "SELECT request, by_user, at, reason FROM approvals WHERE request = ?1 ORDER BY at, by_user",
+    )
+    .bind(id.0)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(|row| approval_from(row).map(|(_, a)| a))
+    .collect::<Result<_, _>>()?;
+    Ok(Some(request))
+}
+
+pub(crate) async fn insert_approval(
+    conn: &mut SqliteConnection,
+    id: RequestId,
+    approval: &Approval,
+) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO approvals (request, by_user, at, reason) VALUES (?1, ?2, ?3, ?4)")
+        .bind(id.0)
+        .bind(approval.by.as_str())
+        .bind(approval.at.0)
+        .bind(&approval.reason)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub(crate) async fn set_override(
+    conn: &mut SqliteConnection,
+    id: RequestId,
+    decision: &Decision,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE requests SET override_by = ?2, override_at = ?3, override_reason = ?4 WHERE id = ?1")
+        .bind(id.0)
+        .bind(decision.by.as_str())
+        .bind(decision.at.0)
+        .bind(&decision.reason)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub(crate) async fn transition(
+    conn: &mut SqliteConnection,
+    id: RequestId,
+    change: &Transition,
+) -> Result<bool, StoreError> {
+    let rejection = change.rejection.as_ref();
+    let done = sqlx::query(
+        "UPDATE requests SET state = ?3,
+             outcome = COALESCE(?4, outcome),
+             rejected_by = COALESCE(?5, rejected_by),
+             rejected_at = COALESCE(?6, rejected_at),
+             rejection_reason = COALESCE(?7, rejection_reason)
+         WHERE id = ?1 AND state = ?2",
+    )
+    .bind(id.0)
+    .bind(change.from.id())
+    .bind(change.to.id())
+    .bind(&change.outcome)
+    .bind(rejection.map(|d| d.by.as_str()))
+    .bind(rejection.map(|d| d.at.0))
+    .bind(rejection.map(|d| d.reason.as_str()))
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }

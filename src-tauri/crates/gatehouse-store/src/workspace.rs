@@ -5,13 +5,18 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
-use gatehouse_core::demo::DemoWorkspace;
+use gatehouse_core::audit::{AuditDraft, AuditEvent};
+use gatehouse_core::demo::{DemoAction, DemoWorkspace};
 use gatehouse_core::gate::{GateOverride, LatestReadings};
 use gatehouse_core::layout::layout_for;
+use gatehouse_core::policy::UserName;
 use gatehouse_core::policy::{Policy, POLICY_FILE};
-use gatehouse_core::ports::WorkspaceRead;
+use gatehouse_core::ports::{PromotionStore, Registry, WorkspaceRead};
+use gatehouse_core::promotion::{
+    Approval, Decision, Desk, NewRequest, PromotionRequest, Quiet, RequestId, Transition,
+};
 use gatehouse_core::reading::{ModelName, Reading};
-use gatehouse_core::registry::Model;
+use gatehouse_core::registry::{Model, PointerName, VersionId};
 use gatehouse_core::status::loop_status;
 use gatehouse_core::time::Timestamp;
 use gatehouse_core::view::{LoopUpdate, LoopView};
@@ -126,7 +131,36 @@ impl Workspace {
             sqlite::insert_reading(&mut tx, reading).await?;
         }
         tx.commit().await?;
+        workspace.replay(demo).await?;
         Ok(workspace)
+    }
+
+    /// Replays the demo's history through the real use-cases, each step at its own time.
+    async fn replay(&self, demo: &DemoWorkspace) -> Result<(), StoreError> {
+        let policy = Policy::parse(&demo.policy, POLICY_FILE)?;
+        for step in &demo.history {
+            let desk = Desk {
+                policy: &policy,
+                actor: step.actor.clone(),
+                now: step.at,
+                store: self,
+                registry: self,
+                observer: &Quiet,
+            };
+            let done = match &step.action {
+                DemoAction::Request {
+                    model,
+                    version,
+                    pointer,
+                    reason,
+                } => desk.request(model, version, pointer, reason).await,
+                DemoAction::Approve { request, reason } => {
+                    desk.approve(*request, reason.as_deref()).await
+                }
+            };
+            done.map_err(|e| StoreError::Demo(e.to_string()))?;
+        }
+        Ok(())
     }
 
     /// The workspace directory.
@@ -212,11 +246,127 @@ impl WorkspaceRead for Workspace {
     }
 }
 
+impl Registry for Workspace {
+    async fn pointer(
+        &self,
+        model: &ModelName,
+        pointer: &PointerName,
+    ) -> Result<Option<VersionId>, Error> {
+        Ok(sqlite::pointer(&self.pool, model, pointer).await?)
+    }
+
+    async fn version_exists(&self, model: &ModelName, version: &VersionId) -> Result<bool, Error> {
+        Ok(sqlite::version_exists(&self.pool, model, version).await?)
+    }
+
+    async fn move_pointer(
+        &self,
+        model: &ModelName,
+        pointer: &PointerName,
+        version: &VersionId,
+        actor: &UserName,
+        request: RequestId,
+    ) -> Result<String, Error> {
+        let mut tx = sqlite::write_tx(&self.pool).await?;
+        let before = sqlite::pointer_in(&mut tx, model, pointer).await?;
+        sqlite::set_pointer(&mut tx, model, pointer, version).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(format!(
+            "embedded registry: {model}@{pointer} {} → {version} for {actor}, request {request}",
+            before.map(|v| v.0).unwrap_or_else(|| "unset".into())
+        ))
+    }
+}
+
+impl PromotionStore for Workspace {
+    async fn create_request(
+        &self,
+        new: &NewRequest,
+        mut audit: AuditDraft,
+    ) -> Result<PromotionRequest, Error> {
+        let mut tx = sqlite::write_tx(&self.pool).await?;
+        let id = sqlite::insert_request(&mut tx, new).await?;
+        audit.request = Some(id);
+        sqlite::append_audit(&mut tx, audit).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        sqlite::request(&self.pool, id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("no request {id}")))
+    }
+
+    async fn request(&self, id: RequestId) -> Result<Option<PromotionRequest>, Error> {
+        Ok(sqlite::request(&self.pool, id).await?)
+    }
+
+    async fn requests(&self) -> Result<Vec<PromotionRequest>, Error> {
+        Ok(sqlite::requests(&self.pool).await?)
+    }
+
+    async fn add_approval(
+        &self,
+        id: RequestId,
+        approval: &Approval,
+        audit: AuditDraft,
+    ) -> Result<(), Error> {
+        let mut tx = sqlite::write_tx(&self.pool).await?;
+        sqlite::insert_approval(&mut tx, id, approval).await?;
+        sqlite::append_audit(&mut tx, audit).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(())
+    }
+
+    async fn set_override(
+        &self,
+        id: RequestId,
+        decision: &Decision,
+        audit: AuditDraft,
+    ) -> Result<(), Error> {
+        let mut tx = sqlite::write_tx(&self.pool).await?;
+        sqlite::set_override(&mut tx, id, decision).await?;
+        sqlite::append_audit(&mut tx, audit).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(())
+    }
+
+    async fn transition(
+        &self,
+        id: RequestId,
+        change: &Transition,
+        audit: Option<AuditDraft>,
+    ) -> Result<bool, Error> {
+        let mut tx = sqlite::write_tx(&self.pool).await?;
+        if !sqlite::transition(&mut tx, id, change).await? {
+            return Ok(false);
+        }
+        if let Some(audit) = audit {
+            sqlite::append_audit(&mut tx, audit).await?;
+        }
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(true)
+    }
+
+    async fn append_audit(&self, draft: AuditDraft) -> Result<AuditEvent, Error> {
+        let mut tx = sqlite::write_tx(&self.pool).await?;
+        let event = sqlite::append_audit(&mut tx, draft).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(event)
+    }
+
+    async fn audit_log(&self) -> Result<Vec<AuditEvent>, Error> {
+        Ok(sqlite::audit_log(&self.pool).await?)
+    }
+
+    async fn record_reading(&self, reading: &Reading) -> Result<(), Error> {
+        Ok(Workspace::record_reading(self, reading).await?)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use gatehouse_core::demo;
     use gatehouse_core::gate::GateState;
+    use gatehouse_core::promotion::RequestState;
     use gatehouse_core::reading::SignalName;
 
     const NOW: Timestamp = Timestamp(1_795_000_000_000);
@@ -228,7 +378,27 @@ mod tests {
         let ws = Workspace::create_demo(dir.path(), &generated)
             .await
             .unwrap();
-        assert_eq!(ws.models().await.unwrap(), generated.models);
+        // The registry is stored as generated, except that the history's first promotion (2 → 3,
+        // approved by two approvers) really moved production.
+        let mut expected = generated.models.clone();
+        let churn = expected
+            .iter_mut()
+            .find(|m| m.name.as_str() == "churn")
+            .unwrap();
+        churn
+            .pointers
+            .insert(PointerName::from("production"), VersionId::from("3"));
+        assert_eq!(ws.models().await.unwrap(), expected);
+        let requests = ws.requests().await.unwrap();
+        let states: Vec<(i64, RequestState, usize)> = requests
+            .iter()
+            .map(|r| (r.id.0, r.state, r.approvals.len()))
+            .collect();
+        assert_eq!(
+            states,
+            [(2, RequestState::Requested, 1), (1, RequestState::Done, 2)]
+        );
+        assert!(gatehouse_core::audit::verify(&ws.audit_log().await.unwrap()).ok());
 
         let policy = ws.policy().unwrap();
         let status = loop_status(&policy, &ws, NOW).await.unwrap();

@@ -1,0 +1,100 @@
+//! Who may do what: roles from the policy, checked in the core before any action. The UI only
+//! mirrors these answers; it never decides.
+
+use std::collections::BTreeSet;
+
+use crate::policy::{Policy, Role, UserName};
+
+/// An action that needs a role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    /// Ask for a pointer to move.
+    RequestPromotion,
+    /// Approve or reject a request.
+    Decide,
+    /// Move a pointer back to an earlier version.
+    Rollback,
+    /// Pass a request's blocking gates with a reason.
+    OverrideGates,
+}
+
+impl Permission {
+    /// What the permission allows, in words for a refusal.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Permission::RequestPromotion => "request promotions",
+            Permission::Decide => "approve or reject promotions",
+            Permission::Rollback => "roll back",
+            Permission::OverrideGates => "override gates",
+        }
+    }
+}
+
+/// The roles the policy grants `user`; none for a user it does not know.
+pub fn roles_of(policy: &Policy, user: &UserName) -> BTreeSet<Role> {
+    policy
+        .users
+        .get(user)
+        .map(|u| u.roles.clone())
+        .unwrap_or_default()
+}
+
+/// Whether `user` holds a role that allows `permission`. Admin allows everything. The error says
+/// why, for a person.
+pub fn authorize(policy: &Policy, user: &UserName, permission: Permission) -> Result<(), String> {
+    let held = roles_of(policy, user);
+    let rules = &policy.promotion;
+    let allowed = match permission {
+        Permission::RequestPromotion => &rules.request,
+        Permission::Decide => &rules.approve,
+        Permission::Rollback => &rules.rollback,
+        Permission::OverrideGates => &rules.override_gates,
+    };
+    if held.contains(&Role::Admin) || held.iter().any(|r| allowed.contains(r)) {
+        return Ok(());
+    }
+    let needed: Vec<String> = allowed
+        .iter()
+        .map(|r| format!("{r:?}").to_lowercase())
+        .collect();
+    if held.is_empty() {
+        Err(format!(
+            "{user} is not a user of this workspace and may not {}",
+            permission.describe()
+        ))
+    } else {
+        Err(format!(
+            "{user} may not {}: that needs the role {}",
+            permission.describe(),
+            needed.join(" or ")
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demo::POLICY;
+
+    #[test]
+    fn roles_decide_and_admin_may_do_everything() {
+        let policy = Policy::parse(POLICY, "gatehouse.toml").unwrap();
+        let may = |user: &str, p| authorize(&policy, &UserName::from(user), p).is_ok();
+        assert!(may("priya", Permission::Decide));
+        assert!(!may("dana", Permission::Decide));
+        assert!(may("dana", Permission::Rollback));
+        assert!(!may("sam", Permission::RequestPromotion));
+        assert!(may("erin", Permission::OverrideGates));
+        assert!(!may("priya", Permission::OverrideGates));
+        let err = authorize(&policy, &UserName::from("mallory"), Permission::Decide).unwrap_err();
+        assert_eq!(
+            err,
+            "mallory is not a user of this workspace and may not approve or reject promotions"
+        );
+        let err = authorize(&policy, &UserName::from("sam"), Permission::Decide).unwrap_err();
+        assert_eq!(
+            err,
+            "sam may not approve or reject promotions: that needs the role approver or admin"
+        );
+    }
+}
