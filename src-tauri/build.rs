@@ -1,7 +1,20 @@
 //! Declares every app command so that each is denied until a capability grants it.
 
 fn main() {
-    let manifest = tauri_build::AppManifest::new().commands(&["loop_view", "watch_loop"]);
+    let manifest = tauri_build::AppManifest::new().commands(&[
+        "loop_view",
+        "watch_loop",
+        "session_info",
+        "registry_models",
+        "promotion_requests",
+        "request_promotion",
+        "approve_request",
+        "reject_request",
+        "rollback_plan",
+        "rollback",
+        "audit_events",
+        "audit_verify",
+    ]);
     let attributes = tauri_build::Attributes::new().app_manifest(manifest);
     if let Err(e) = tauri_build::try_build(attributes) {
         println!("cargo::error=tauri build step failed: {e:#}");

@@ -42,6 +42,20 @@ fn declarations() -> String {
         core::layout::LoopLayout::decl(&cfg),
         core::view::LoopView::decl(&cfg),
         core::view::LoopUpdate::decl(&cfg),
+        core::access::Session::decl(&cfg),
+        core::promotion::RequestId::decl(&cfg),
+        core::promotion::RequestKind::decl(&cfg),
+        core::promotion::RequestState::decl(&cfg),
+        core::promotion::Approval::decl(&cfg),
+        core::promotion::Decision::decl(&cfg),
+        core::promotion::PromotionRequest::decl(&cfg),
+        core::promotion::RequestView::decl(&cfg),
+        core::promotion::RollbackPlan::decl(&cfg),
+        core::audit::AuditAction::decl(&cfg),
+        core::audit::AuditEvent::decl(&cfg),
+        core::audit::AuditProblem::decl(&cfg),
+        core::audit::BadEvent::decl(&cfg),
+        core::audit::Verification::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust types by `tests/bindings.rs`; do not edit.\n\

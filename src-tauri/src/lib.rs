@@ -9,34 +9,60 @@ mod state;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Where the panel opens: `--workspace DIR`, else `$GATEHOUSE_WORKSPACE`, else the OS data dir.
-fn workspace_dir() -> PathBuf {
-    let mut args = std::env::args_os().skip(1);
+/// The value of `--NAME VALUE` or `--NAME=VALUE` among the process's arguments.
+fn flag(name: &str) -> Option<String> {
+    let long = format!("--{name}");
+    let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
-        if arg == "--workspace" {
-            if let Some(dir) = args.next() {
-                return PathBuf::from(dir);
-            }
-        } else if let Some(dir) = arg.to_str().and_then(|a| a.strip_prefix("--workspace=")) {
-            return PathBuf::from(dir);
+        if arg == long {
+            return args.next();
+        }
+        if let Some(value) = arg.strip_prefix(&format!("{long}=")) {
+            return Some(value.to_owned());
         }
     }
-    gatehouse_store::default_dir()
+    None
+}
+
+/// Where the panel opens: `--workspace DIR`, else `$GATEHOUSE_WORKSPACE`, else the OS data dir.
+fn workspace_dir() -> PathBuf {
+    flag("workspace")
+        .map(PathBuf::from)
+        .unwrap_or_else(gatehouse_store::default_dir)
+}
+
+/// Who acts: `--user NAME`, else `$GATEHOUSE_USER`, else the OS account.
+fn user() -> Option<String> {
+    flag("user").or_else(|| {
+        std::env::var("GATEHOUSE_USER")
+            .ok()
+            .filter(|u| !u.is_empty())
+    })
 }
 
 /// Runs the panel until its window closes.
 pub fn run() -> ExitCode {
-    let dir = workspace_dir();
+    let (dir, user) = (workspace_dir(), user());
     let result = tauri::Builder::default()
         .setup(move |app| {
             use tauri::Manager as _;
-            let state = tauri::async_runtime::block_on(state::AppState::open(dir));
+            let state = tauri::async_runtime::block_on(state::AppState::open(dir, user));
             app.manage(state);
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
             commands::loop_view::loop_view,
             commands::loop_view::watch_loop,
+            commands::promotions::session_info,
+            commands::promotions::registry_models,
+            commands::promotions::promotion_requests,
+            commands::promotions::request_promotion,
+            commands::promotions::approve_request,
+            commands::promotions::reject_request,
+            commands::promotions::rollback_plan,
+            commands::promotions::rollback,
+            commands::promotions::audit_events,
+            commands::promotions::audit_verify,
         ])
         .run(tauri::generate_context!());
     match result {

@@ -1,23 +1,31 @@
-//! What the panel holds while it runs: the open workspace, or why it could not be opened.
+//! What the panel holds while it runs: the open workspace (or why it could not be opened) and the
+//! acting user; and the one place where commands get a [`Desk`] to act through.
 
 use std::path::PathBuf;
 
 use gatehouse_core::demo;
+use gatehouse_core::policy::{Policy, UserName};
+use gatehouse_core::promotion::{Desk, Quiet};
 use gatehouse_core::time::{Clock, SystemClock};
-use gatehouse_core::ErrorReport;
+use gatehouse_core::{Error, ErrorReport};
 use gatehouse_store::Workspace;
+
+use crate::error::IpcError;
 
 /// The panel's state, shared by every command.
 pub struct AppState {
     /// The workspace, or the error that kept it closed (shown by the panel instead of a blank
     /// window).
     pub workspace: Result<Workspace, ErrorReport>,
+    /// Who acts through this panel.
+    pub user: Result<UserName, ErrorReport>,
 }
 
 impl AppState {
-    /// Opens the workspace in `dir`. A missing or empty directory gets the demo workspace, so that
-    /// a first run shows a real loop without connecting anything.
-    pub async fn open(dir: PathBuf) -> AppState {
+    /// Opens the workspace in `dir` as `user`. A missing or empty directory gets the demo
+    /// workspace, so that a first run shows a real loop without connecting anything. Executions a
+    /// crash left unfinished are settled before anything else runs.
+    pub async fn open(dir: PathBuf, user: Option<String>) -> AppState {
         let fresh = match std::fs::read_dir(&dir) {
             Ok(mut entries) => entries.next().is_none(),
             Err(e) => e.kind() == std::io::ErrorKind::NotFound,
@@ -28,8 +36,47 @@ impl AppState {
         } else {
             Workspace::open(&dir).await
         };
-        AppState {
-            workspace: opened.map_err(|e| gatehouse_core::Error::from(e).report()),
-        }
+        let state = AppState {
+            workspace: opened.map_err(|e| Error::from(e).report()),
+            user: gatehouse_store::local_user(user).map_err(|e| Error::from(e).report()),
+        };
+        // A broken policy is shown by the Loop view; reconciliation runs once it parses.
+        let _ = state.act(async |desk| desk.reconcile().await).await;
+        state
+    }
+
+    /// The open workspace.
+    pub fn workspace(&self) -> Result<&Workspace, IpcError> {
+        self.workspace
+            .as_ref()
+            .map_err(|e| IpcError::from(e.clone()))
+    }
+
+    /// The workspace's policy as it is on disk now.
+    pub fn policy(&self) -> Result<Policy, IpcError> {
+        Ok(self.workspace()?.policy().map_err(Error::from)?)
+    }
+
+    /// The acting user.
+    pub fn user(&self) -> Result<&UserName, IpcError> {
+        self.user.as_ref().map_err(|e| IpcError::from(e.clone()))
+    }
+
+    /// Runs a use-case as the acting user, now, against the workspace.
+    pub async fn act<T>(
+        &self,
+        f: impl AsyncFnOnce(&Desk<'_, Workspace, Workspace>) -> Result<T, Error>,
+    ) -> Result<T, IpcError> {
+        let ws = self.workspace()?;
+        let policy = self.policy()?;
+        let desk = Desk {
+            policy: &policy,
+            actor: self.user()?.clone(),
+            now: SystemClock.now(),
+            store: ws,
+            registry: ws,
+            observer: &Quiet,
+        };
+        Ok(f(&desk).await?)
     }
 }

@@ -16,8 +16,7 @@ const POLL: Duration = Duration::from_millis(500);
 /// The loop as it stands now.
 #[tauri::command]
 pub async fn loop_view(state: State<'_, AppState>) -> Result<LoopView, IpcError> {
-    let ws = state.workspace.as_ref().map_err(Clone::clone)?;
-    Ok(ws.loop_view(SystemClock.now()).await?)
+    Ok(state.workspace()?.loop_view(SystemClock.now()).await?)
 }
 
 /// Pushes the loop on `on_update` now and whenever the workspace or its policy changes, until the
@@ -27,7 +26,7 @@ pub async fn watch_loop(
     state: State<'_, AppState>,
     on_update: Channel<LoopUpdate>,
 ) -> Result<(), IpcError> {
-    let ws = state.workspace.as_ref().map_err(Clone::clone)?.clone();
+    let ws = state.workspace()?.clone();
     tauri::async_runtime::spawn(async move {
         // An unreadable revision counts as a state of its own, so a failure is pushed once, not
         // on every poll.

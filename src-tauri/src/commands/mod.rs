@@ -2,3 +2,4 @@
 //! converts the error; nothing more.
 
 pub mod loop_view;
+pub mod promotions;

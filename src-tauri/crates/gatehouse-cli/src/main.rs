@@ -232,18 +232,6 @@ fn main() -> ExitCode {
     }
 }
 
-/// The acting user: `--user`, `$GATEHOUSE_USER`, else the OS account.
-fn acting_user(flag: Option<String>) -> Result<UserName, Error> {
-    let name = flag.unwrap_or_else(whoami::username);
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(Error::Invalid(
-            "cannot tell who is acting: pass --user NAME".into(),
-        ));
-    }
-    Ok(UserName::from(name))
-}
-
 /// Fault injection for crash-safety tests and drills: `GATEHOUSE_FAILPOINT=after-intent` or
 /// `after-move` aborts the process at that phase of an execution, as a power cut would.
 struct Failpoint(Option<Phase>);
@@ -306,7 +294,7 @@ async fn open(
 async fn run(cli: Cli) -> Result<(), Error> {
     let dir = cli.workspace.unwrap_or_else(gatehouse_store::default_dir);
     let clock = SystemClock;
-    let actor = acting_user(cli.user)?;
+    let actor = gatehouse_store::local_user(cli.user)?;
     match cli.command {
         Command::Demo { seed } => {
             let generated = demo::generate(seed, clock.now());

@@ -30,6 +30,33 @@ impl Permission {
     }
 }
 
+/// Who is acting, as the panel shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+pub struct Session {
+    /// The login.
+    pub user: UserName,
+    /// A name for people.
+    pub display_name: String,
+    /// The roles the policy grants (empty for a user it does not know: read only).
+    pub roles: Vec<Role>,
+    /// Whether the policy knows the user.
+    pub known: bool,
+}
+
+/// The session of `user` under `policy`.
+pub fn session(policy: &Policy, user: &UserName) -> Session {
+    let known = policy.users.get(user);
+    Session {
+        user: user.clone(),
+        display_name: known
+            .map(|u| u.display_name.clone())
+            .unwrap_or_else(|| user.to_string()),
+        roles: roles_of(policy, user).into_iter().collect(),
+        known: known.is_some(),
+    }
+}
+
 /// The roles the policy grants `user`; none for a user it does not know.
 pub fn roles_of(policy: &Policy, user: &UserName) -> BTreeSet<Role> {
     policy

@@ -283,6 +283,63 @@ pub struct GateCheck {
     pub gates: Vec<GateStatus>,
 }
 
+/// What a rollback would do, shown before anyone confirms it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+pub struct RollbackPlan {
+    /// The model.
+    pub model: ModelName,
+    /// The pointer.
+    pub pointer: PointerName,
+    /// Where it points now.
+    pub from: VersionId,
+    /// Where it would point.
+    pub to: VersionId,
+}
+
+/// A request as the acting user sees it: may they approve or reject it, and if not, why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+pub struct RequestView {
+    /// The request.
+    pub request: PromotionRequest,
+    /// Whether the acting user may approve it now.
+    pub can_approve: bool,
+    /// Why not, when they may not (a missing role, the four-eyes rule, already approved, …).
+    pub cannot_approve_because: Option<String>,
+}
+
+/// Whether `actor` may approve `request` now, and if not, why: the same rules [`Desk::approve`]
+/// enforces, asked without acting.
+pub fn approval_hint(
+    policy: &Policy,
+    actor: &UserName,
+    request: &PromotionRequest,
+) -> Option<String> {
+    if let Err(why) = authorize(policy, actor, Permission::Decide) {
+        return Some(why);
+    }
+    if request.kind != RequestKind::Promotion {
+        return Some("rollbacks take no approvals".into());
+    }
+    if request.state != RequestState::Requested {
+        return Some(format!(
+            "it is {} and takes no more approvals",
+            request.state.id()
+        ));
+    }
+    if request.requester == *actor {
+        return Some(format!(
+            "four-eyes rule: you requested {} and may not approve it; another approver must",
+            request.id
+        ));
+    }
+    if request.approvals.iter().any(|a| a.by == *actor) {
+        return Some("you have already approved it".into());
+    }
+    None
+}
+
 /// Where promotion use-cases run: the policy, the acting user, the time, and the ports.
 pub struct Desk<'a, S, R> {
     /// The workspace policy.
@@ -587,6 +644,62 @@ where
         self.load(id).await
     }
 
+    /// Every request, newest first, as the acting user sees it.
+    pub async fn request_views(&self) -> Result<Vec<RequestView>, Error> {
+        Ok(self
+            .store
+            .requests()
+            .await?
+            .into_iter()
+            .map(|request| {
+                let why = approval_hint(self.policy, &self.actor, &request);
+                RequestView {
+                    can_approve: why.is_none(),
+                    cannot_approve_because: why,
+                    request,
+                }
+            })
+            .collect())
+    }
+
+    /// What [`Desk::rollback`] would do, without doing it: from → to.
+    pub async fn rollback_plan(
+        &self,
+        model: &ModelName,
+        pointer: Option<&PointerName>,
+        to: Option<&VersionId>,
+    ) -> Result<RollbackPlan, Error> {
+        let pointer = pointer
+            .unwrap_or(&self.policy.promotion.production_pointer)
+            .clone();
+        let target = target(model, &pointer);
+        let from = self
+            .registry
+            .pointer(model, &pointer)
+            .await?
+            .ok_or_else(|| {
+                Error::NotFound(format!(
+                    "{target} is not set, so there is nothing to roll back"
+                ))
+            })?;
+        let to = match to {
+            Some(v) => {
+                self.require_version(model, v).await?;
+                v.clone()
+            }
+            None => self.previous_version(&target, &from).await?,
+        };
+        if to == from {
+            return Err(Error::Invalid(format!("{target} already points to {to}")));
+        }
+        Ok(RollbackPlan {
+            model: model.clone(),
+            pointer,
+            from,
+            to,
+        })
+    }
+
     /// Moves `model@pointer` back: to `to`, or by default to the version it held before its last
     /// recorded move.
     pub async fn rollback(
@@ -603,25 +716,9 @@ where
         self.require(Permission::Rollback, target.clone(), None)
             .await?;
         let reason = reason_text(reason, "a rollback")?;
-        let current = self
-            .registry
-            .pointer(model, &pointer)
-            .await?
-            .ok_or_else(|| {
-                Error::NotFound(format!(
-                    "{target} is not set, so there is nothing to roll back"
-                ))
-            })?;
-        let to = match to {
-            Some(v) => {
-                self.require_version(model, v).await?;
-                v.clone()
-            }
-            None => self.previous_version(&target, &current).await?,
-        };
-        if to == current {
-            return Err(Error::Invalid(format!("{target} already points to {to}")));
-        }
+        let RollbackPlan {
+            from: current, to, ..
+        } = self.rollback_plan(model, Some(&pointer), to).await?;
         let new = NewRequest {
             kind: RequestKind::Rollback,
             model: model.clone(),

@@ -30,6 +30,9 @@ pub enum StoreError {
     /// The database schema could not be brought up to date.
     #[error("workspace database migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The acting user cannot be named.
+    #[error("{0}")]
+    Identity(String),
     /// The demo's history could not be replayed (a bug in the demo data).
     #[error("cannot create the demo workspace: {0}")]
     Demo(String),
@@ -54,6 +57,7 @@ impl From<StoreError> for Error {
                 ErrorCode::Storage
             }
             StoreError::Demo(_) => ErrorCode::Internal,
+            StoreError::Identity(_) => ErrorCode::Invalid,
         };
         match e {
             StoreError::Policy(p) => Error::Policy(p),

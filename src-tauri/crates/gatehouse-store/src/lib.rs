@@ -7,4 +7,4 @@ mod sqlite;
 mod workspace;
 
 pub use error::StoreError;
-pub use workspace::{default_dir, Revision, Workspace, DATABASE_FILE, WORKSPACE_ENV};
+pub use workspace::{default_dir, local_user, Revision, Workspace, DATABASE_FILE, WORKSPACE_ENV};

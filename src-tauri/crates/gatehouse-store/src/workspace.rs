@@ -43,6 +43,25 @@ pub fn default_dir() -> PathBuf {
     }
 }
 
+/// Who acts in a local workspace: the name given (`--user`, `$GATEHOUSE_USER`), else the OS
+/// account. A single-user workspace trusts its OS account; the audit log records the name.
+pub fn local_user(given: Option<String>) -> Result<UserName, StoreError> {
+    let name = given.unwrap_or_else(whoami::username);
+    let name = name.trim();
+    let valid = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '@'));
+    if valid {
+        Ok(UserName::from(name))
+    } else {
+        Err(StoreError::Identity(format!(
+            "`{name}` is not a user name (letters, digits, `-`, `_`, `.`, `@`)"
+        )))
+    }
+}
+
 /// What has changed since a panel last looked: the database's write counter and the policy text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Revision {

@@ -390,3 +390,231 @@ view: LoopView, } | { "kind": "failed",
  * Why.
  */
 error: ErrorReport, };
+
+export type Session = { 
+/**
+ * The login.
+ */
+user: UserName, 
+/**
+ * A name for people.
+ */
+display_name: string, 
+/**
+ * The roles the policy grants (empty for a user it does not know: read only).
+ */
+roles: Array<Role>, 
+/**
+ * Whether the policy knows the user.
+ */
+known: boolean, };
+
+export type RequestId = number;
+
+export type RequestKind = "promotion" | "rollback";
+
+export type RequestState = "requested" | "approved" | "rejected" | "executing" | "done" | "failed";
+
+export type Approval = { 
+/**
+ * Who approved.
+ */
+by: UserName, 
+/**
+ * When.
+ */
+at: Timestamp, 
+/**
+ * Why, if they said.
+ */
+reason: string | null, };
+
+export type Decision = { 
+/**
+ * Who decided.
+ */
+by: UserName, 
+/**
+ * When.
+ */
+at: Timestamp, 
+/**
+ * Why.
+ */
+reason: string, };
+
+export type PromotionRequest = { 
+/**
+ * Its number.
+ */
+id: RequestId, 
+/**
+ * Promotion or rollback.
+ */
+kind: RequestKind, 
+/**
+ * The model.
+ */
+model: ModelName, 
+/**
+ * The version the pointer is to point to.
+ */
+version: VersionId, 
+/**
+ * The pointer to move.
+ */
+pointer: PointerName, 
+/**
+ * Where the pointer stood when the request was made; execution refuses if it moved since.
+ */
+from_version: VersionId | null, 
+/**
+ * Why, in the requester's words.
+ */
+reason: string, 
+/**
+ * Who asked.
+ */
+requester: UserName, 
+/**
+ * When.
+ */
+requested_at: Timestamp, 
+/**
+ * Where it stands.
+ */
+state: RequestState, 
+/**
+ * How many distinct approvals it needs.
+ */
+required_approvals: number, 
+/**
+ * The approvals so far, in order.
+ */
+approvals: Array<Approval>, 
+/**
+ * The gates that guard it, as they stood when it was requested.
+ */
+gates: Array<GateStatus>, 
+/**
+ * The rejection, if rejected.
+ */
+rejection: Decision | null, 
+/**
+ * An admin's override of blocking gates, if any.
+ */
+gate_override: Decision | null, 
+/**
+ * What happened when it was executed (the back end's answer, or why it failed).
+ */
+outcome: string | null, };
+
+export type RequestView = { 
+/**
+ * The request.
+ */
+request: PromotionRequest, 
+/**
+ * Whether the acting user may approve it now.
+ */
+can_approve: boolean, 
+/**
+ * Why not, when they may not (a missing role, the four-eyes rule, already approved, …).
+ */
+cannot_approve_because: string | null, };
+
+export type RollbackPlan = { 
+/**
+ * The model.
+ */
+model: ModelName, 
+/**
+ * The pointer.
+ */
+pointer: PointerName, 
+/**
+ * Where it points now.
+ */
+from: VersionId, 
+/**
+ * Where it would point.
+ */
+to: VersionId, };
+
+export type AuditAction = "requested" | "approved" | "rejected" | "overridden" | "rollback_requested" | "executed" | "failed" | "reconciled" | "denied";
+
+export type AuditEvent = { 
+/**
+ * Its place in the log, from 1 without gaps.
+ */
+seq: number, 
+/**
+ * When it happened.
+ */
+at: Timestamp, 
+/**
+ * Who did it.
+ */
+actor: UserName, 
+/**
+ * What was done.
+ */
+action: AuditAction, 
+/**
+ * What it was done to.
+ */
+target: string, 
+/**
+ * The state before.
+ */
+before: string | null, 
+/**
+ * The state after.
+ */
+after: string | null, 
+/**
+ * Why.
+ */
+reason: string | null, 
+/**
+ * What the back end answered.
+ */
+response: string | null, 
+/**
+ * The request it belongs to.
+ */
+request: RequestId | null, 
+/**
+ * The hash of the previous event ([`GENESIS`] for the first).
+ */
+prev_hash: string, 
+/**
+ * SHA-256 over this event's fields and `prev_hash`, hex-encoded.
+ */
+hash: string, };
+
+export type AuditProblem = "edited" | "broken_link" | "gap";
+
+export type BadEvent = { 
+/**
+ * Its sequence number as stored.
+ */
+seq: number, 
+/**
+ * What is wrong.
+ */
+problem: AuditProblem, };
+
+export type Verification = { 
+/**
+ * How many events were read.
+ */
+events: number, 
+/**
+ * The hash of the last event: publish it to anchor the log against truncation.
+ */
+head: string, 
+/**
+ * The first bad event and what is wrong with it; none when the log is intact.
+ */
+first_bad: BadEvent | null, };
