@@ -1,43 +1,6 @@
-//! The `gatehouse` command as scripts and pipelines use it: real workspaces on disk, the JSON
-//! documents and exit codes of the contract (DESIGN §5).
+//! The loop as `status`, `record`, `registry list` and `diagram` show it; broken policies.
 
-// Test helpers fail loudly on purpose: a panic is a failed test.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-use std::path::Path;
-use std::process::{Command, Output};
-
-use serde_json::Value;
-
-fn gatehouse(workspace: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gatehouse"))
-        .arg("--workspace")
-        .arg(workspace)
-        .args(args)
-        .env_remove("GATEHOUSE_WORKSPACE")
-        .output()
-        .unwrap()
-}
-
-fn stdout_json(out: &Output) -> Value {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn demo() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let out = gatehouse(dir.path(), &["demo"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    dir
-}
+use super::*;
 
 #[test]
 fn status_reports_seven_stages_and_owned_gates_with_one_blocked() {
