@@ -1,0 +1,63 @@
+//! The one error type of the drift engine: every way a comparison can be refused or be undefined.
+
+use crate::column::Kind;
+use crate::method::Method;
+
+/// Why a drift comparison produced no result.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DriftError {
+    /// No usable value is left in the reference sample after removing missing values and ±inf.
+    #[error("reference sample is empty after removing missing values ({rows} rows, all missing)")]
+    EmptyReference {
+        /// Rows in the reference sample before cleaning.
+        rows: usize,
+    },
+    /// No usable value is left in the current sample after removing missing values and ±inf.
+    #[error("current sample is empty after removing missing values ({rows} rows, all missing)")]
+    EmptyCurrent {
+        /// Rows in the current sample before cleaning.
+        rows: usize,
+    },
+    /// Reference and current columns are of different kinds.
+    #[error("reference column is {reference}, current column is {current}")]
+    KindMismatch {
+        /// Kind of the reference column.
+        reference: Kind,
+        /// Kind of the current column.
+        current: Kind,
+    },
+    /// The method needs ordered values and the column is categorical.
+    #[error("method {method} does not apply to {kind} columns")]
+    MethodNotApplicable {
+        /// The requested method.
+        method: Method,
+        /// The column's kind.
+        kind: Kind,
+    },
+    /// A threshold that is negative, NaN or infinite.
+    #[error("threshold must be a finite number >= 0, got {0}")]
+    InvalidThreshold(f64),
+    /// A dataset drift share outside `[0, 1]`.
+    #[error("drift share must be between 0 and 1, got {0}")]
+    InvalidDriftShare(f64),
+    /// A dataset-level summary of zero columns.
+    #[error("no columns to summarise")]
+    NoColumns,
+    /// The values span too small (or too large) a range to be cut into histogram bins, the case in
+    /// which numpy's `histogram_bin_edges` raises.
+    #[error("cannot cut values between {min} and {max} into {bins} histogram bins")]
+    DegenerateBins {
+        /// Smallest value.
+        min: f64,
+        /// Largest value.
+        max: f64,
+        /// Number of bins asked for (0 when it is not a finite number).
+        bins: usize,
+    },
+    /// The statistic is undefined for this input (the reference tools would return NaN).
+    #[error("method {method} is undefined for this input")]
+    Undefined {
+        /// The method that produced no number.
+        method: Method,
+    },
+}
