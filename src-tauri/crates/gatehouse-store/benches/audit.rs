@@ -31,7 +31,10 @@ async fn fill(dir: &std::path::Path, existing: &[AuditEvent], n: i64) {
     let url = format!("sqlite://{}", dir.join("gatehouse.db").display());
     let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
     let mut tx = conn.begin().await.unwrap();
-    let mut prev = existing.last().map(|e| e.hash.clone()).unwrap_or(GENESIS.into());
+    let mut prev = existing
+        .last()
+        .map(|e| e.hash.clone())
+        .unwrap_or(GENESIS.into());
     let start = existing.len() as i64 + 1;
     for seq in start..start + n {
         let draft = AuditDraft {
