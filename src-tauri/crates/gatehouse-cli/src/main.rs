@@ -120,6 +120,29 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Compare a current table with a reference, column by column (CSV files)
+    Drift {
+        /// The reference table
+        reference: PathBuf,
+        /// The current table
+        current: PathBuf,
+        /// auto|ks|chisquare|z|wasserstein|jensenshannon|psi|kl|hellinger, for every column
+        /// [default: auto, Evidently's choice per column]
+        #[arg(long)]
+        method: Option<String>,
+        /// The threshold for every column [default: the method's]
+        #[arg(long)]
+        threshold: Option<f64>,
+        /// Only these columns
+        #[arg(long, value_delimiter = ',')]
+        columns: Option<Vec<String>>,
+        /// Treat these columns as numerical
+        #[arg(long, value_delimiter = ',')]
+        numerical: Vec<String>,
+        /// Treat these columns as categorical
+        #[arg(long, value_delimiter = ',')]
+        categorical: Vec<String>,
+    },
     /// Record a measured value of a signal, as a pipeline reporting its checks does
     Record {
         /// The signal, such as data.schema_violations
@@ -230,6 +253,38 @@ fn main() -> ExitCode {
             ExitCode::from(exit_code(e.code()))
         }
     }
+}
+
+fn parse_method(s: Option<&str>) -> Result<Option<gatehouse_drift::Method>, Error> {
+    match s {
+        None | Some("auto") => Ok(None),
+        Some(s) => s
+            .parse::<gatehouse_drift::Method>()
+            .map(Some)
+            .map_err(|e| Error::Invalid(e.to_string())),
+    }
+}
+
+/// Reads a CSV table from a file, naming the file in errors.
+fn read_table(path: &std::path::Path) -> Result<gatehouse_drift::Table, Error> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| Error::NotFound(format!("cannot read {}: {e}", path.display())))?;
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_lowercase)
+        .as_deref()
+    {
+        Some("csv") | Some("txt") | None => {}
+        Some(other) => {
+            return Err(Error::Invalid(format!(
+                "{}: .{other} files are not read yet; give CSV",
+                path.display()
+            )))
+        }
+    }
+    gatehouse_drift::Table::from_csv(&path.display().to_string(), &bytes)
+        .map_err(|e| Error::Invalid(e.to_string()))
 }
 
 /// Fault injection for crash-safety tests and drills: `GATEHOUSE_FAILPOINT=after-intent` or
@@ -430,6 +485,31 @@ async fn run(cli: Cli) -> Result<(), Error> {
                 }
             }
             output::models(cli.json, &models)
+        }
+        Command::Drift {
+            reference,
+            current,
+            method,
+            threshold,
+            columns,
+            numerical,
+            categorical,
+        } => {
+            let request = gatehouse_drift::Request {
+                columns,
+                numerical,
+                categorical,
+                options: gatehouse_drift::Options {
+                    method: parse_method(method.as_deref())?,
+                    threshold,
+                },
+                per_column: Vec::new(),
+                drift_share: gatehouse_drift::DEFAULT_DRIFT_SHARE,
+            };
+            let (reference, current) = (read_table(&reference)?, read_table(&current)?);
+            let report = gatehouse_drift::compare_tables(&reference, &current, &request)
+                .map_err(|e| Error::Invalid(e.to_string()))?;
+            output::drift(cli.json, &report)
         }
         Command::Record {
             signal,

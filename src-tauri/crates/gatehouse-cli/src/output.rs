@@ -321,3 +321,44 @@ pub fn export(events: &[AuditEvent], out: Option<&Path>) -> Result<(), Error> {
         }),
     }
 }
+
+pub fn drift(json: bool, report: &gatehouse_drift::DatasetDrift) -> Result<(), Error> {
+    if json {
+        return print_json(report);
+    }
+    println!(
+        "{:<24} {:<12} {:<14} {:>10} {:>10} {:>9}  {:<7} missing ref → cur",
+        "column", "kind", "method", "value", "p-value", "threshold", "drift"
+    );
+    for c in &report.columns {
+        let d = &c.drift;
+        let p = d
+            .p_value
+            .map(|p| format!("{p:.4}"))
+            .unwrap_or_else(|| "—".into());
+        println!(
+            "{:<24} {:<12} {:<14} {:>10.4} {:>10} {:>9}  {:<7} {:.1}% → {:.1}%",
+            c.name,
+            d.kind.to_string(),
+            d.method.to_string(),
+            d.value,
+            p,
+            fmt_num(d.threshold),
+            if d.drifted { "DRIFT" } else { "ok" },
+            d.reference.missing_share * 100.0,
+            d.current.missing_share * 100.0,
+        );
+    }
+    println!(
+        "\n{} of {} columns drift ({:.0}%): {}",
+        report.drifted_columns,
+        report.columns.len(),
+        report.share_drifted * 100.0,
+        if report.dataset_drift {
+            "dataset drift"
+        } else {
+            "no dataset drift"
+        }
+    );
+    Ok(())
+}

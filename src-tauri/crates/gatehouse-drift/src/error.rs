@@ -6,6 +6,39 @@ use crate::method::Method;
 /// Why a drift comparison produced no result.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum DriftError {
+    /// A table could not be read as CSV.
+    #[error("{source_name}: line {line}: {message}")]
+    Csv {
+        /// Which input (the file name as given).
+        source_name: String,
+        /// The 1-based line of the problem.
+        line: u64,
+        /// What is wrong.
+        message: String,
+    },
+    /// A named column is missing from an input.
+    #[error("{source_name} has no column `{column}`")]
+    MissingColumn {
+        /// Which input.
+        source_name: String,
+        /// The column asked for.
+        column: String,
+    },
+    /// A column declared numerical holds a value that is not a number.
+    #[error("{source_name}: column `{column}`, row {row}: `{value}` is not a number")]
+    NotANumber {
+        /// Which input.
+        source_name: String,
+        /// The column.
+        column: String,
+        /// The 1-based data row.
+        row: usize,
+        /// The value found.
+        value: String,
+    },
+    /// A column was declared both numerical and categorical.
+    #[error("column `{0}` is declared both numerical and categorical")]
+    ConflictingKind(String),
     /// No usable value is left in the reference sample after removing missing values and ±inf.
     #[error("reference sample is empty after removing missing values ({rows} rows, all missing)")]
     EmptyReference {

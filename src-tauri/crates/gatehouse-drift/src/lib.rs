@@ -104,6 +104,7 @@ pub mod kolmogorov;
 pub mod ks;
 mod method;
 pub mod special;
+mod table;
 
 pub use column::{Categories, Column, Kind, SampleSummary};
 pub use distance::{jensen_shannon, kl, psi, wasserstein, wasserstein_norm, WASSERSTEIN_STD_FLOOR};
@@ -112,3 +113,4 @@ pub use drift::{
 };
 pub use error::DriftError;
 pub use method::{default_method, Method, UnknownMethod, ALL_METHODS, SMALL_REFERENCE_MAX};
+pub use table::{compare_tables, Request, Table};
