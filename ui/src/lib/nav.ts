@@ -1,5 +1,5 @@
-// The panel's views (DESIGN §6). Only the Loop view exists so far; the others are listed, disabled,
-// so the navigation already has its final shape.
+// The panel's views (DESIGN §6). Loop, Registry, Promotions and Audit exist; the others are listed,
+// disabled, so the navigation already has its final shape.
 export type ViewId =
   | 'loop'
   | 'registry'
@@ -14,11 +14,18 @@ export type NavItem = { id: ViewId; label: string; enabled: boolean; hint: strin
 
 export const NAV_ITEMS: readonly NavItem[] = [
   { id: 'loop', label: 'Loop', enabled: true, hint: 'Stages and gates of the lifecycle loop' },
-  { id: 'registry', label: 'Registry', enabled: false, hint: 'Models, versions and pointers' },
-  { id: 'promotions', label: 'Promotions', enabled: false, hint: 'Requests and approvals' },
+  { id: 'registry', label: 'Registry', enabled: true, hint: 'Models, versions and pointers' },
+  { id: 'promotions', label: 'Promotions', enabled: true, hint: 'Requests and approvals' },
   { id: 'drift', label: 'Drift', enabled: false, hint: 'Live drift per feature' },
   { id: 'alerts', label: 'Alerts', enabled: false, hint: 'Alerts grouped by owner' },
-  { id: 'audit', label: 'Audit', enabled: false, hint: 'The audit trail' },
+  { id: 'audit', label: 'Audit', enabled: true, hint: 'The audit trail' },
   { id: 'learn', label: 'Learn', enabled: false, hint: 'Guided tour and incident drills' },
   { id: 'settings', label: 'Settings', enabled: false, hint: 'Connections, credentials, roles' },
 ];
+
+/** The enabled view a location hash names (`#registry`), or null. */
+export function viewFromHash(hash: string): ViewId | null {
+  const id = hash.replace(/^#/, '');
+  const item = NAV_ITEMS.find((i) => i.id === id);
+  return item?.enabled ? item.id : null;
+}

@@ -16,6 +16,8 @@ pub enum Permission {
     Rollback,
     /// Pass a request's blocking gates with a reason.
     OverrideGates,
+    /// Acknowledge an alert (silence it with a reason) or take the acknowledgement back.
+    Acknowledge,
 }
 
 impl Permission {
@@ -26,6 +28,7 @@ impl Permission {
             Permission::Decide => "approve or reject promotions",
             Permission::Rollback => "roll back",
             Permission::OverrideGates => "override gates",
+            Permission::Acknowledge => "acknowledge alerts",
         }
     }
 }
@@ -42,6 +45,16 @@ pub struct Session {
     pub roles: Vec<Role>,
     /// Whether the policy knows the user.
     pub known: bool,
+    /// May request promotions.
+    pub can_request: bool,
+    /// May approve or reject promotions.
+    pub can_decide: bool,
+    /// May roll back.
+    pub can_rollback: bool,
+    /// May override gates.
+    pub can_override: bool,
+    /// The pointer that means production in this workspace.
+    pub production_pointer: crate::registry::PointerName,
 }
 
 /// The session of `user` under `policy`.
@@ -54,6 +67,11 @@ pub fn session(policy: &Policy, user: &UserName) -> Session {
             .unwrap_or_else(|| user.to_string()),
         roles: roles_of(policy, user).into_iter().collect(),
         known: known.is_some(),
+        can_request: authorize(policy, user, Permission::RequestPromotion).is_ok(),
+        can_decide: authorize(policy, user, Permission::Decide).is_ok(),
+        can_rollback: authorize(policy, user, Permission::Rollback).is_ok(),
+        can_override: authorize(policy, user, Permission::OverrideGates).is_ok(),
+        production_pointer: policy.promotion.production_pointer.clone(),
     }
 }
 
@@ -71,11 +89,14 @@ pub fn roles_of(policy: &Policy, user: &UserName) -> BTreeSet<Role> {
 pub fn authorize(policy: &Policy, user: &UserName, permission: Permission) -> Result<(), String> {
     let held = roles_of(policy, user);
     let rules = &policy.promotion;
+    // Acknowledging is an operator's duty (DESIGN §2); every role above an operator may do it too.
+    let acknowledge: BTreeSet<Role> = [Role::Operator, Role::Approver, Role::Admin].into();
     let allowed = match permission {
         Permission::RequestPromotion => &rules.request,
         Permission::Decide => &rules.approve,
         Permission::Rollback => &rules.rollback,
         Permission::OverrideGates => &rules.override_gates,
+        Permission::Acknowledge => &acknowledge,
     };
     if held.contains(&Role::Admin) || held.iter().any(|r| allowed.contains(r)) {
         return Ok(());
@@ -113,6 +134,9 @@ mod tests {
         assert!(!may("sam", Permission::RequestPromotion));
         assert!(may("erin", Permission::OverrideGates));
         assert!(!may("priya", Permission::OverrideGates));
+        assert!(may("dana", Permission::Acknowledge));
+        assert!(may("priya", Permission::Acknowledge));
+        assert!(!may("sam", Permission::Acknowledge));
         let err = authorize(&policy, &UserName::from("mallory"), Permission::Decide).unwrap_err();
         assert_eq!(
             err,

@@ -36,6 +36,10 @@ pub enum AuditAction {
     Reconciled,
     /// An action was refused for lack of a role or by the four-eyes rule.
     Denied,
+    /// An alert was acknowledged: silenced with a reason until a time.
+    Acknowledged,
+    /// An acknowledgement was taken back: its silence expired.
+    Unacknowledged,
 }
 
 impl AuditAction {
@@ -51,6 +55,8 @@ impl AuditAction {
             AuditAction::Failed => "failed",
             AuditAction::Reconciled => "reconciled",
             AuditAction::Denied => "denied",
+            AuditAction::Acknowledged => "acknowledged",
+            AuditAction::Unacknowledged => "unacknowledged",
         }
     }
 
@@ -66,6 +72,8 @@ impl AuditAction {
             AuditAction::Failed,
             AuditAction::Reconciled,
             AuditAction::Denied,
+            AuditAction::Acknowledged,
+            AuditAction::Unacknowledged,
         ]
         .into_iter()
         .find(|a| a.id() == id)
@@ -349,6 +357,8 @@ mod tests {
             AuditAction::Requested,
             AuditAction::Denied,
             AuditAction::RollbackRequested,
+            AuditAction::Acknowledged,
+            AuditAction::Unacknowledged,
         ] {
             assert_eq!(AuditAction::from_id(a.id()), Some(a));
         }

@@ -6,11 +6,13 @@
 //! parameter, never read inside logic.
 
 pub mod access;
+pub mod alert;
 pub mod audit;
 pub mod demo;
 pub mod error;
 pub mod gate;
 pub mod layout;
+pub mod monitor;
 pub mod policy;
 pub mod ports;
 pub mod promotion;

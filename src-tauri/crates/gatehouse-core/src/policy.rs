@@ -325,6 +325,8 @@ pub struct Policy {
     pub gates: Vec<GateSpec>,
     /// Promotion and rollback rules.
     pub promotion: PromotionRules,
+    /// Drift methods and thresholds.
+    pub drift: crate::monitor::DriftRules,
 }
 
 impl Policy {
@@ -384,6 +386,23 @@ mod raw {
         promotion: PromotionTable,
         #[serde(default)]
         pointers: BTreeMap<String, Spanned<PointerRule>>,
+        #[serde(default)]
+        drift: DriftTable,
+    }
+
+    #[derive(Deserialize, Default)]
+    #[serde(deny_unknown_fields)]
+    struct DriftTable {
+        drift_share: Option<Spanned<f64>>,
+        #[serde(default)]
+        columns: BTreeMap<String, Spanned<DriftColumn>>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct DriftColumn {
+        method: Option<Spanned<String>>,
+        threshold: Option<Spanned<f64>>,
     }
 
     #[derive(Deserialize, Default)]
@@ -644,7 +663,10 @@ mod raw {
                 approvals,
             };
 
+            let drift = drift_rules(self.drift)?;
+
             Ok(super::Policy {
+                drift,
                 promotion,
                 name: workspace.name,
                 demo: workspace.demo,
@@ -655,6 +677,57 @@ mod raw {
                 gates,
             })
         }
+    }
+
+    fn drift_rules(table: DriftTable) -> Result<crate::monitor::DriftRules, Invalid> {
+        let mut rules = crate::monitor::DriftRules::default();
+        if let Some(share) = table.drift_share {
+            let v = *share.get_ref();
+            if !(0.0..=1.0).contains(&v) {
+                return Err((
+                    share.span().start,
+                    "`drift.drift_share` must be between 0 and 1".into(),
+                ));
+            }
+            rules.drift_share = v;
+        }
+        for (name, column) in table.columns {
+            let span = column.span().start;
+            let column = column.into_inner();
+            let method =
+                match &column.method {
+                    None => None,
+                    Some(m) if m.get_ref() == "auto" => None,
+                    Some(m) => Some(m.get_ref().parse::<gatehouse_drift::Method>().map_err(
+                        |e| {
+                            (
+                                m.span().start,
+                                format!("`drift.columns.{name}.method`: {e}"),
+                            )
+                        },
+                    )?),
+                };
+            let threshold = match &column.threshold {
+                None => None,
+                Some(t) if t.get_ref().is_finite() && *t.get_ref() >= 0.0 => Some(*t.get_ref()),
+                Some(t) => {
+                    return Err((
+                        t.span().start,
+                        format!("`drift.columns.{name}.threshold` must be a number of at least 0"),
+                    ))
+                }
+            };
+            if method.is_none() && threshold.is_none() {
+                return Err((
+                    span,
+                    format!("`drift.columns.{name}` sets neither `method` nor `threshold`"),
+                ));
+            }
+            rules
+                .columns
+                .insert(name, gatehouse_drift::Options { method, threshold });
+        }
+        Ok(rules)
     }
 
     fn backend(
@@ -986,6 +1059,27 @@ mod tests {
             &format!("{MINIMAL}[promotion]\nquorum = 2\n"),
             5,
             "unknown field `quorum`",
+        );
+    }
+
+    #[test]
+    fn drift_overrides_are_checked() {
+        let text = format!("{MINIMAL}[drift]\ndrift_share = 0.3\n[drift.columns.tenure]\nmethod = \"psi\"\nthreshold = 0.2\n");
+        let policy = Policy::parse(&text, "gatehouse.toml").unwrap();
+        assert_eq!(policy.drift.drift_share, 0.3);
+        assert_eq!(
+            policy.drift.columns["tenure"].method,
+            Some(gatehouse_drift::Method::Psi)
+        );
+        check_error(
+            &format!("{MINIMAL}[drift.columns.x]\nmethod = \"magic\"\n"),
+            5,
+            "`drift.columns.x.method`",
+        );
+        check_error(
+            &format!("{MINIMAL}[drift]\ndrift_share = 2\n"),
+            5,
+            "between 0 and 1",
         );
     }
 

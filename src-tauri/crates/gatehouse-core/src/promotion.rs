@@ -762,7 +762,7 @@ where
             .map(VersionId)
             .ok_or_else(|| {
                 Error::Invalid(format!(
-                    "the audit log records no earlier version of {target}: name one with --to"
+                    "the audit log records no earlier version of {target}: name the version to return to"
                 ))
             })
     }

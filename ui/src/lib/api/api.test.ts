@@ -12,7 +12,22 @@ vi.mock('@tauri-apps/api/core', () => ({
   },
 }));
 
-const { loopView, toErrorReport, watchLoop } = await import('./index');
+const {
+  approveRequest,
+  auditEvents,
+  auditVerify,
+  createWorkspaceHub,
+  loopView,
+  promotionRequests,
+  registryModels,
+  rejectRequest,
+  requestPromotion,
+  rollback,
+  rollbackPlan,
+  sessionInfo,
+  toErrorReport,
+  watchLoop,
+} = await import('./index');
 
 beforeEach(() => {
   invoke.mockReset();
@@ -62,5 +77,86 @@ describe('watchLoop', () => {
     expect(command).toBe('watch_loop');
     args.onUpdate.onmessage({ kind: 'failed', error: { code: 'policy', message: 'x' } });
     expect(seen).toEqual([{ kind: 'failed', error: { code: 'policy', message: 'x' } }]);
+  });
+});
+
+describe('registry, promotion and audit commands', () => {
+  it('invoke the Rust command names with the argument names it reads', async () => {
+    invoke.mockResolvedValue('ok');
+    const cases: [() => Promise<unknown>, string, Record<string, unknown> | undefined][] = [
+      [sessionInfo, 'session_info', undefined],
+      [registryModels, 'registry_models', undefined],
+      [promotionRequests, 'promotion_requests', undefined],
+      [
+        () => requestPromotion({ model: 'churn', version: '5', pointer: 'production', reason: 'better' }),
+        'request_promotion',
+        { model: 'churn', version: '5', pointer: 'production', reason: 'better' },
+      ],
+      [() => approveRequest(2, 'ok'), 'approve_request', { id: 2, reason: 'ok' }],
+      [() => approveRequest(3, null), 'approve_request', { id: 3, reason: null }],
+      [() => rejectRequest(4, 'no'), 'reject_request', { id: 4, reason: 'no' }],
+      [
+        () => rollbackPlan({ model: 'churn', pointer: null, to: null }),
+        'rollback_plan',
+        { model: 'churn', pointer: null, to: null },
+      ],
+      [
+        () => rollback({ model: 'churn', pointer: 'production', to: '3', reason: 'latency' }),
+        'rollback',
+        { model: 'churn', pointer: 'production', to: '3', reason: 'latency' },
+      ],
+      [auditEvents, 'audit_events', undefined],
+      [auditVerify, 'audit_verify', undefined],
+    ];
+    for (const [run, command, args] of cases) {
+      invoke.mockClear();
+      await expect(run()).resolves.toBe('ok');
+      expect(invoke).toHaveBeenCalledWith(command, args);
+    }
+  });
+
+  it('reject with the server\'s ErrorReport', async () => {
+    invoke.mockRejectedValue({ code: 'blocked', message: 'the promotion gate is blocked' });
+    await expect(approveRequest(1, null)).rejects.toEqual({
+      code: 'blocked',
+      message: 'the promotion gate is blocked',
+    });
+    invoke.mockRejectedValue({ code: 'permission_denied', message: 'bob may not roll back' });
+    await expect(rollback({ model: 'm', pointer: null, to: null, reason: 'r' })).rejects.toEqual({
+      code: 'permission_denied',
+      message: 'bob may not roll back',
+    });
+  });
+});
+
+describe('createWorkspaceHub', () => {
+  const ready = { kind: 'failed', error: { code: 'policy', message: 'x' } } as const;
+
+  it('subscribes once and fans updates out, replaying the latest to late listeners', async () => {
+    let push: (u: typeof ready) => void = () => {};
+    const watch = vi.fn(async (cb: (u: typeof ready) => void) => {
+      push = cb;
+    });
+    const hub = createWorkspaceHub(watch);
+    const a: unknown[] = [];
+    const b: unknown[] = [];
+    await hub.follow((u) => a.push(u)).ready;
+    push(ready);
+    const sub = hub.follow((u) => b.push(u));
+    await sub.ready;
+    expect(watch).toHaveBeenCalledTimes(1);
+    expect(b).toEqual([ready]);
+    sub.stop();
+    push(ready);
+    expect(a).toHaveLength(2);
+    expect(b).toHaveLength(1);
+  });
+
+  it('reports a failed subscription as an ErrorReport and tries again on the next follow', async () => {
+    const watch = vi.fn().mockRejectedValueOnce('no channel').mockResolvedValueOnce(undefined);
+    const hub = createWorkspaceHub(watch);
+    await expect(hub.follow(() => {}).ready).rejects.toEqual({ code: 'internal', message: 'no channel' });
+    await expect(hub.follow(() => {}).ready).resolves.toBeUndefined();
+    expect(watch).toHaveBeenCalledTimes(2);
   });
 });

@@ -407,7 +407,27 @@ roles: Array<Role>,
 /**
  * Whether the policy knows the user.
  */
-known: boolean, };
+known: boolean, 
+/**
+ * May request promotions.
+ */
+can_request: boolean, 
+/**
+ * May approve or reject promotions.
+ */
+can_decide: boolean, 
+/**
+ * May roll back.
+ */
+can_rollback: boolean, 
+/**
+ * May override gates.
+ */
+can_override: boolean, 
+/**
+ * The pointer that means production in this workspace.
+ */
+production_pointer: PointerName, };
 
 export type RequestId = number;
 

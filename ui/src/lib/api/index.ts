@@ -3,7 +3,23 @@
 // generated types, and every failure arrives as one `ErrorReport` the UI can branch on.
 import { Channel, invoke } from '@tauri-apps/api/core';
 
-import type { ErrorCode, ErrorReport, LoopUpdate, LoopView } from './bindings';
+import type {
+  AuditEvent,
+  ErrorCode,
+  ErrorReport,
+  LoopUpdate,
+  LoopView,
+  Model,
+  ModelName,
+  PointerName,
+  PromotionRequest,
+  RequestId,
+  RequestView,
+  RollbackPlan,
+  Session,
+  Verification,
+  VersionId,
+} from './bindings';
 
 export type * from './bindings';
 
@@ -63,4 +79,131 @@ export function watchLoop(onUpdate: (update: LoopUpdate) => void): Promise<void>
   const channel = new Channel<LoopUpdate>();
   channel.onmessage = onUpdate;
   return call<void>('watch_loop', { onUpdate: channel });
+}
+
+type Unsubscribe = () => void;
+
+/**
+ * One live subscription to the workspace shared by every view. The shell pushes a `LoopUpdate`
+ * whenever any workspace data changes (requests, approvals, pointers, audit, policy), and a
+ * `watch_loop` task on the Rust side lives as long as the webview, so the panel subscribes once and
+ * fans the updates out: a view that mounts later gets the latest update at once, then every new one.
+ */
+export type WorkspaceHub = {
+  /**
+   * Calls `listener` with the latest update (if any) and every later one. `ready` resolves once the
+   * subscription is in place and rejects with an `ErrorReport` if it could not be made (the next
+   * `follow` then tries again).
+   */
+  follow(listener: (update: LoopUpdate) => void): { ready: Promise<void>; stop: Unsubscribe };
+};
+
+export function createWorkspaceHub(
+  watch: (onUpdate: (update: LoopUpdate) => void) => Promise<void>,
+): WorkspaceHub {
+  const listeners = new Set<(update: LoopUpdate) => void>();
+  let last: LoopUpdate | null = null;
+  let started: Promise<void> | null = null;
+
+  function broadcast(update: LoopUpdate) {
+    last = update;
+    for (const l of [...listeners]) l(update);
+  }
+
+  return {
+    follow(listener) {
+      listeners.add(listener);
+      if (last !== null) listener(last);
+      if (started === null) {
+        started = watch(broadcast).catch((e: unknown) => {
+          started = null;
+          throw toErrorReport(e);
+        });
+      }
+      return { ready: started, stop: () => void listeners.delete(listener) };
+    },
+  };
+}
+
+/** The panel's one subscription to the workspace (see `WorkspaceHub`). */
+export const workspace: WorkspaceHub = createWorkspaceHub(watchLoop);
+
+/** Who acts through this panel, with the roles the policy grants. */
+export function sessionInfo(): Promise<Session> {
+  return call<Session>('session_info');
+}
+
+/** Models with their versions (oldest first) and pointers. */
+export function registryModels(): Promise<Model[]> {
+  return call<Model[]>('registry_models');
+}
+
+/** Every promotion or rollback request, newest first, with whether the acting user may approve it. */
+export function promotionRequests(): Promise<RequestView[]> {
+  return call<RequestView[]>('promotion_requests');
+}
+
+/** Asks for `model@pointer` to move to `version`; the reason is required. */
+export function requestPromotion(args: {
+  model: ModelName;
+  version: VersionId;
+  pointer: PointerName;
+  reason: string;
+}): Promise<PromotionRequest> {
+  return call<PromotionRequest>('request_promotion', {
+    model: args.model,
+    version: args.version,
+    pointer: args.pointer,
+    reason: args.reason,
+  });
+}
+
+/**
+ * Approves request `id`. The approval that completes the count executes the move; that may reject
+ * with `blocked` when a gate holds the request back or the pointer moved since it was requested.
+ */
+export function approveRequest(id: RequestId, reason: string | null): Promise<PromotionRequest> {
+  return call<PromotionRequest>('approve_request', { id, reason });
+}
+
+/** Rejects request `id`; the reason is required. */
+export function rejectRequest(id: RequestId, reason: string): Promise<PromotionRequest> {
+  return call<PromotionRequest>('reject_request', { id, reason });
+}
+
+/**
+ * What a rollback would do, without doing it. `pointer` defaults to the policy's production
+ * pointer, `to` to the version it held before its last recorded move.
+ */
+export function rollbackPlan(args: {
+  model: ModelName;
+  pointer: PointerName | null;
+  to: VersionId | null;
+}): Promise<RollbackPlan> {
+  return call<RollbackPlan>('rollback_plan', { model: args.model, pointer: args.pointer, to: args.to });
+}
+
+/** Moves `model@pointer` back to `to`, with a reason. */
+export function rollback(args: {
+  model: ModelName;
+  pointer: PointerName | null;
+  to: VersionId | null;
+  reason: string;
+}): Promise<PromotionRequest> {
+  return call<PromotionRequest>('rollback', {
+    model: args.model,
+    pointer: args.pointer,
+    to: args.to,
+    reason: args.reason,
+  });
+}
+
+/** The audit log, in order. */
+export function auditEvents(): Promise<AuditEvent[]> {
+  return call<AuditEvent[]>('audit_events');
+}
+
+/** Checks the audit log's hash chain. */
+export function auditVerify(): Promise<Verification> {
+  return call<Verification>('audit_verify');
 }

@@ -1,0 +1,424 @@
+//! Drift monitoring: a model's serving stream, cut into windows, compared feature by feature
+//! with its training reference by the drift engine (`gatehouse-drift`). The result is a
+//! [`DriftBoard`]: per feature, the score over time against its threshold, the reference and
+//! latest histograms, and the missing-value rates; per window, the share of drifting features.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+
+use gatehouse_drift::{compare, Column, Method, Options};
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+use crate::policy::Policy;
+use crate::reading::ModelName;
+use crate::time::Timestamp;
+
+/// Whether a feature holds numbers or categories.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum FeatureKind {
+    /// Numbers.
+    Numerical,
+    /// Categories.
+    Categorical,
+}
+
+/// A feature's values in one sample. Missing values are `NaN` (numbers) or `None` (categories).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "values", rename_all = "snake_case")]
+pub enum SampleValues {
+    /// Numbers.
+    Numerical(Vec<f64>),
+    /// Categories.
+    Categorical(Vec<Option<String>>),
+}
+
+impl SampleValues {
+    /// The kind of the values.
+    pub fn kind(&self) -> FeatureKind {
+        match self {
+            SampleValues::Numerical(_) => FeatureKind::Numerical,
+            SampleValues::Categorical(_) => FeatureKind::Categorical,
+        }
+    }
+
+    fn column(&self) -> Column<'_> {
+        match self {
+            SampleValues::Numerical(v) => Column::Numerical(v),
+            SampleValues::Categorical(v) => Column::categorical_owned(v),
+        }
+    }
+}
+
+/// One window of the serving stream: every feature's values between `start` and `end`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SampleWindow {
+    /// Start of the window.
+    pub start: Timestamp,
+    /// End of the window.
+    pub end: Timestamp,
+    /// Feature name → values.
+    pub features: BTreeMap<String, SampleValues>,
+}
+
+/// Where reference and serving samples come from: the workspace database, or Prometheus
+/// histograms.
+pub trait Samples {
+    /// The training reference of `model`: feature name → values.
+    fn reference(
+        &self,
+        model: &ModelName,
+    ) -> impl Future<Output = Result<BTreeMap<String, SampleValues>, Error>> + Send;
+
+    /// The serving windows of `model`, oldest first.
+    fn windows(
+        &self,
+        model: &ModelName,
+    ) -> impl Future<Output = Result<Vec<SampleWindow>, Error>> + Send;
+}
+
+/// One feature's drift in one window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+pub struct DriftPoint {
+    /// The end of the window.
+    pub at: Timestamp,
+    /// The statistic or distance.
+    pub value: f64,
+    /// The p-value, for tests.
+    pub p_value: Option<f64>,
+    /// What is compared with the threshold (the p-value for tests, the distance otherwise).
+    pub score: f64,
+    /// Whether the feature drifted in this window.
+    pub drifted: bool,
+    /// Share of missing values in the window.
+    pub missing_share: f64,
+}
+
+/// A histogram of the reference and of the latest window, as shares of each sample.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+pub struct Histogram {
+    /// Bin labels (a range for numbers, the category otherwise).
+    pub labels: Vec<String>,
+    /// Share of the reference in each bin.
+    pub reference: Vec<f64>,
+    /// Share of the latest window in each bin.
+    pub current: Vec<f64>,
+}
+
+/// One feature over the whole stream.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+pub struct FeatureDrift {
+    /// The feature.
+    pub name: String,
+    /// Its kind.
+    pub kind: FeatureKind,
+    /// The method used (`wasserstein`, `ks`, `jensenshannon`, …).
+    pub method: String,
+    /// Whether the method is a statistical test (drift when the p-value is at or below the
+    /// threshold) rather than a distance (drift at or above it).
+    pub is_test: bool,
+    /// The threshold.
+    pub threshold: f64,
+    /// One point per window, oldest first.
+    pub points: Vec<DriftPoint>,
+    /// Reference against the latest window.
+    pub histogram: Histogram,
+    /// Share of missing values in the reference.
+    pub reference_missing_share: f64,
+}
+
+/// One window of the whole dataset.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+pub struct WindowDrift {
+    /// Start of the window.
+    pub start: Timestamp,
+    /// End of the window.
+    pub end: Timestamp,
+    /// Share of features drifting.
+    pub share_drifted: f64,
+    /// Whether the share reaches the policy's dataset-drift share.
+    pub dataset_drift: bool,
+}
+
+/// The drift of a model's serving stream.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+pub struct DriftBoard {
+    /// The model.
+    pub model: ModelName,
+    /// Per feature, in name order.
+    pub features: Vec<FeatureDrift>,
+    /// Per window, oldest first.
+    pub windows: Vec<WindowDrift>,
+    /// The share of drifting features that makes dataset drift.
+    pub drift_share: f64,
+}
+
+/// The drift choices of the policy: per-feature method and threshold, and the dataset share.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+pub struct DriftRules {
+    /// Dataset drift when at least this share of features drift.
+    pub drift_share: f64,
+    /// Per feature: method (`None` = Evidently's default) and threshold.
+    #[cfg_attr(feature = "bindings", ts(skip))]
+    #[serde(skip)]
+    pub columns: BTreeMap<String, Options>,
+}
+
+impl Default for DriftRules {
+    fn default() -> Self {
+        DriftRules {
+            drift_share: gatehouse_drift::DEFAULT_DRIFT_SHARE,
+            columns: BTreeMap::new(),
+        }
+    }
+}
+
+const NUMERIC_BINS: usize = 12;
+
+fn shares(counts: &[usize]) -> Vec<f64> {
+    let total: usize = counts.iter().sum();
+    counts
+        .iter()
+        .map(|c| {
+            if total == 0 {
+                0.0
+            } else {
+                *c as f64 / total as f64
+            }
+        })
+        .collect()
+}
+
+/// Reference and current shares over common bins: equal-width bins over the pooled finite range
+/// for numbers, every category seen on either side for categories.
+pub fn histogram(reference: &SampleValues, current: &SampleValues) -> Histogram {
+    match (reference, current) {
+        (SampleValues::Numerical(r), SampleValues::Numerical(c)) => {
+            let finite = || r.iter().chain(c.iter()).copied().filter(|x| x.is_finite());
+            let lo = finite().fold(f64::INFINITY, f64::min);
+            let hi = finite().fold(f64::NEG_INFINITY, f64::max);
+            if !lo.is_finite() || !hi.is_finite() {
+                return Histogram {
+                    labels: Vec::new(),
+                    reference: Vec::new(),
+                    current: Vec::new(),
+                };
+            }
+            let width = if hi > lo {
+                (hi - lo) / NUMERIC_BINS as f64
+            } else {
+                1.0
+            };
+            let bin = |x: f64| (((x - lo) / width) as usize).min(NUMERIC_BINS - 1);
+            let count = |xs: &[f64]| {
+                let mut counts = vec![0usize; NUMERIC_BINS];
+                for x in xs.iter().filter(|x| x.is_finite()) {
+                    counts[bin(*x)] += 1;
+                }
+                counts
+            };
+            Histogram {
+                labels: (0..NUMERIC_BINS)
+                    .map(|i| {
+                        let a = lo + width * i as f64;
+                        format!(
+                            "{}–{}",
+                            crate::gate::fmt_num((a * 10.0).round() / 10.0),
+                            crate::gate::fmt_num(((a + width) * 10.0).round() / 10.0)
+                        )
+                    })
+                    .collect(),
+                reference: shares(&count(r)),
+                current: shares(&count(c)),
+            }
+        }
+        (SampleValues::Categorical(r), SampleValues::Categorical(c)) => {
+            let mut cats: Vec<&str> = r
+                .iter()
+                .chain(c.iter())
+                .flatten()
+                .map(String::as_str)
+                .collect();
+            cats.sort_unstable();
+            cats.dedup();
+            let count = |xs: &[Option<String>]| {
+                let mut counts = vec![0usize; cats.len()];
+                for x in xs.iter().flatten() {
+                    if let Ok(i) = cats.binary_search(&x.as_str()) {
+                        counts[i] += 1;
+                    }
+                }
+                counts
+            };
+            Histogram {
+                labels: cats.iter().map(|s| (*s).to_owned()).collect(),
+                reference: shares(&count(r)),
+                current: shares(&count(c)),
+            }
+        }
+        (SampleValues::Numerical(_), SampleValues::Categorical(_))
+        | (SampleValues::Categorical(_), SampleValues::Numerical(_)) => Histogram {
+            labels: Vec::new(),
+            reference: Vec::new(),
+            current: Vec::new(),
+        },
+    }
+}
+
+/// Compares every window's features with the reference. A feature missing from a window, or of
+/// another kind there, is an error naming both; a degenerate comparison (all values missing) is
+/// an error naming the feature and window.
+pub fn drift_board(
+    model: &ModelName,
+    rules: &DriftRules,
+    reference: &BTreeMap<String, SampleValues>,
+    windows: &[SampleWindow],
+) -> Result<DriftBoard, Error> {
+    let mut features = Vec::new();
+    let mut drifted_per_window = vec![0usize; windows.len()];
+    for (name, ref_values) in reference {
+        let options = rules.columns.get(name).copied().unwrap_or_default();
+        let mut points = Vec::with_capacity(windows.len());
+        let mut method = None;
+        let mut threshold = 0.0;
+        let mut reference_missing_share = 0.0;
+        for (i, window) in windows.iter().enumerate() {
+            let current = window.features.get(name).ok_or_else(|| {
+                Error::Invalid(format!(
+                    "window ending {} has no feature `{name}`",
+                    window.end.0
+                ))
+            })?;
+            let d = compare(&ref_values.column(), &current.column(), &options).map_err(|e| {
+                Error::Invalid(format!(
+                    "feature `{name}`, window ending {}: {e}",
+                    window.end.0
+                ))
+            })?;
+            method = Some(d.method);
+            threshold = d.threshold;
+            reference_missing_share = d.reference.missing_share;
+            if d.drifted {
+                drifted_per_window[i] += 1;
+            }
+            points.push(DriftPoint {
+                at: window.end,
+                value: d.value,
+                p_value: d.p_value,
+                score: d.score(),
+                drifted: d.drifted,
+                missing_share: d.current.missing_share,
+            });
+        }
+        let method = method.unwrap_or(Method::Wasserstein);
+        let histogram = windows
+            .last()
+            .and_then(|w| w.features.get(name))
+            .map(|latest| histogram(ref_values, latest))
+            .unwrap_or_else(|| histogram(ref_values, ref_values));
+        features.push(FeatureDrift {
+            name: name.clone(),
+            kind: ref_values.kind(),
+            method: method.as_str().to_owned(),
+            is_test: method.is_test(),
+            threshold,
+            points,
+            histogram,
+            reference_missing_share,
+        });
+    }
+    let n = features.len().max(1) as f64;
+    let windows = windows
+        .iter()
+        .zip(drifted_per_window)
+        .map(|(w, drifted)| {
+            let share = drifted as f64 / n;
+            WindowDrift {
+                start: w.start,
+                end: w.end,
+                share_drifted: share,
+                dataset_drift: share >= rules.drift_share,
+            }
+        })
+        .collect();
+    Ok(DriftBoard {
+        model: model.clone(),
+        features,
+        windows,
+        drift_share: rules.drift_share,
+    })
+}
+
+/// The drift board of the policy's model, from the workspace's samples.
+pub async fn board(policy: &Policy, samples: &impl Samples) -> Result<DriftBoard, Error> {
+    let reference = samples.reference(&policy.model).await?;
+    let windows = samples.windows(&policy.model).await?;
+    drift_board(&policy.model, &policy.drift, &reference, &windows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn window(i: i64, shift: f64, cats: &[&str]) -> SampleWindow {
+        let nums: Vec<f64> = (0..300).map(|k| (k % 30) as f64 + shift).collect();
+        let cat: Vec<Option<String>> = (0..300)
+            .map(|k| Some(cats[k % cats.len()].to_owned()))
+            .collect();
+        SampleWindow {
+            start: Timestamp(i * 10),
+            end: Timestamp(i * 10 + 10),
+            features: [
+                ("a".to_owned(), SampleValues::Numerical(nums)),
+                ("b".to_owned(), SampleValues::Categorical(cat)),
+            ]
+            .into(),
+        }
+    }
+
+    #[test]
+    fn drift_grows_with_the_shift_and_windows_count_drifting_features() {
+        let reference = window(0, 0.0, &["x", "y"]).features;
+        let windows = vec![window(1, 0.0, &["x", "y"]), window(2, 20.0, &["x", "y"])];
+        let board = drift_board(
+            &ModelName::from("m"),
+            &DriftRules::default(),
+            &reference,
+            &windows,
+        )
+        .unwrap();
+        let a = &board.features[0];
+        assert_eq!(a.name, "a");
+        assert!(!a.points[0].drifted && a.points[1].drifted);
+        assert_eq!(board.windows[0].share_drifted, 0.0);
+        assert_eq!(board.windows[1].share_drifted, 0.5);
+        assert!(board.windows[1].dataset_drift);
+        let h = &a.histogram;
+        assert_eq!(h.labels.len(), NUMERIC_BINS);
+        assert!((h.reference.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+        assert!((h.current.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_missing_feature_is_a_clear_error() {
+        let reference = window(0, 0.0, &["x"]).features;
+        let mut w = window(1, 0.0, &["x"]);
+        w.features.remove("b");
+        let err = drift_board(
+            &ModelName::from("m"),
+            &DriftRules::default(),
+            &reference,
+            &[w],
+        )
+        .unwrap_err();
+        assert_eq!(err.to_string(), "window ending 20 has no feature `b`");
+    }
+}
