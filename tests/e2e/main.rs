@@ -78,11 +78,20 @@ struct Panel {
 impl Panel {
     /// Opens the app and waits for the Loop view to be drawn.
     fn open(workspace: &Path) -> Result<Panel> {
-        Panel::open_until(workspace, "main[data-testid=loop-view][data-ready=true]")
+        Panel::open_as(
+            workspace,
+            "erin",
+            "main[data-testid=loop-view][data-ready=true]",
+        )
     }
 
     /// Opens the app and waits until `ready` (a CSS selector) matches.
     fn open_until(workspace: &Path, ready: &str) -> Result<Panel> {
+        Panel::open_as(workspace, "erin", ready)
+    }
+
+    /// Opens the app acting as `user` and waits until `ready` matches.
+    fn open_as(workspace: &Path, user: &str, ready: &str) -> Result<Panel> {
         let app = env_path("GATEHOUSE_APP")?;
         let home = tempfile::tempdir()?;
         let (port, native) = (free_port()?, free_port()?);
@@ -116,7 +125,7 @@ impl Panel {
             "browserName": "wry",
             "tauri:options": {
                 "application": app,
-                "args": ["--workspace", workspace],
+                "args": ["--workspace", workspace, "--user", user],
             }
         });
         let session = Session::start(&url, capabilities)?;
@@ -433,5 +442,119 @@ fn a_panel_started_on_a_broken_policy_shows_the_error_then_recovers() -> Result<
         WAIT,
     )?;
     assert_eq!(s.find_all("[data-testid=gate]")?.len(), 5);
+    Ok(())
+}
+
+/// Clicks the sidebar entry of a view and waits for the view to be ready.
+fn go_to(s: &Session, view: &str) -> Result<()> {
+    s.click(&s.wait_for(&format!("[data-testid=nav-{view}]"), WAIT)?)?;
+    s.wait_for(&format!("[data-testid={view}-view][data-ready=true]"), WAIT)?;
+    Ok(())
+}
+
+fn pointer_shown(pointer: &str, version: &str) -> String {
+    format!(
+        "return !!document.querySelector(\"[data-testid=pointer][data-pointer='{pointer}'][data-version='{version}']\");"
+    )
+}
+
+#[test]
+#[ignore = "needs the built app, tauri-driver and a display: run scripts/test"]
+fn a_promotion_requested_in_the_cli_is_approved_in_the_window() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let ws = dir.path().join("ws");
+    gatehouse(&ws, &["demo"])?;
+    let requested: Value = serde_json::from_str(&gatehouse(
+        &ws,
+        &[
+            "--user",
+            "priya",
+            "--json",
+            "promote",
+            "churn",
+            "5",
+            "--to",
+            "champion",
+            "--reason",
+            "v5 wins on every segment",
+        ],
+    )?)?;
+    let id = requested["request"]["id"].as_i64().context("request id")?;
+    gatehouse(&ws, &["--user", "marco", "approve", &id.to_string()])?;
+    let card = format!("[data-testid=request][data-request='{id}']");
+
+    // The requester sees why she may not approve her own request.
+    {
+        let panel = Panel::open_as(&ws, "priya", "main[data-testid=loop-view][data-ready=true]")?;
+        let s = panel.session();
+        go_to(s, "promotions")?;
+        let why = s.wait_for_text(&format!("{card} [data-testid=cannot-approve]"), WAIT)?;
+        assert!(why.contains("four-eyes"), "{why:?}");
+        let disabled = s.execute(
+            &format!("return document.querySelector(\"{card} [data-testid=approve]\").disabled;"),
+            json!([]),
+        )?;
+        assert_eq!(disabled, json!(true));
+        panel.save_screenshot("promotions-four-eyes.png")?;
+    }
+
+    // A second approver approves in the window; the pointer moves, on the Registry and the Loop.
+    let panel = Panel::open_as(&ws, "erin", "main[data-testid=loop-view][data-ready=true]")?;
+    let s = panel.session();
+    s.wait_until(
+        "the sidebar to name the acting user",
+        "const w = document.querySelector('[data-testid=session-user]'); return !!w && w.textContent.includes('erin') && w.textContent.includes('Erin Walsh');",
+        WAIT,
+    )?;
+    go_to(s, "promotions")?;
+    let reason = s.wait_for(&format!("{card} [data-testid=decision-reason]"), WAIT)?;
+    s.send_keys(&reason, "lineage and validation report checked")?;
+    s.click(&s.wait_for(&format!("{card} [data-testid=approve]"), WAIT)?)?;
+    s.wait_until(
+        "the request to be done",
+        &format!("return !!document.querySelector(\"{card}[data-state='done']\");"),
+        WAIT,
+    )?;
+    let doc: Value = serde_json::from_str(&gatehouse(
+        &ws,
+        &["--json", "registry", "list", "--model", "churn"],
+    )?)?;
+    assert_eq!(doc["models"][0]["pointers"]["champion"], "5");
+    panel.save_screenshot("promotions-approved.png")?;
+
+    go_to(s, "registry")?;
+    s.wait_until(
+        "champion → 5 in the Registry view",
+        &pointer_shown("champion", "5"),
+        WAIT,
+    )?;
+    panel.save_screenshot("registry.png")?;
+
+    // Roll production back from the window: the dialog shows exactly from → to first.
+    s.click(&s.wait_for("[data-testid=rollback]", WAIT)?)?;
+    let from = s.wait_for_text("[data-testid=rollback-from]", WAIT)?;
+    let to = s.wait_for_text("[data-testid=rollback-to]", WAIT)?;
+    assert_eq!((from.trim(), to.trim()), ("3", "2"));
+    let reason = s.wait_for("[data-testid=rollback-reason]", WAIT)?;
+    s.send_keys(&reason, "error rate doubled after the release")?;
+    panel.save_screenshot("rollback-confirm.png")?;
+    s.click(&s.wait_for("[data-testid=rollback-confirm]", WAIT)?)?;
+    s.wait_until(
+        "production → 2 in the Registry view",
+        &pointer_shown("production", "2"),
+        WAIT,
+    )?;
+
+    go_to(s, "loop")?;
+    s.wait_until(
+        "the Deploy stage to show the moved pointers",
+        "const d = document.querySelector(\"[data-testid=stage][data-stage='deploy']\"); return !!d && d.textContent.includes('production → 2') && d.textContent.includes('champion → 5');",
+        WAIT,
+    )?;
+
+    go_to(s, "audit")?;
+    s.click(&s.wait_for("[data-testid=audit-verify]", WAIT)?)?;
+    s.wait_for("[data-testid=audit-result][data-ok='true']", WAIT)?;
+    panel.save_screenshot("audit.png")?;
     Ok(())
 }

@@ -161,6 +161,16 @@ impl Session {
         Ok(v.as_str().unwrap_or_default().to_owned())
     }
 
+    /// Types `text` into an element.
+    pub fn send_keys(&self, element: &Element, text: &str) -> Result<()> {
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{}/value", element.0),
+            Some(json!({ "text": text })),
+        )
+        .map(|_| ())
+    }
+
     /// A PNG of the window, taken after two animation frames so it shows the latest DOM.
     pub fn screenshot(&self) -> Result<Vec<u8>> {
         self.call(

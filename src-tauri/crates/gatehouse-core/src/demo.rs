@@ -364,7 +364,7 @@ fn model(
                 tags,
                 data_version: Some(format!(
                     "{name}-features@2026-{:02}-{:02}",
-                    8 + v.min(4),
+                    6 + v.min(5),
                     1 + (v * 7) % 28
                 )),
                 code_commit: Some(format!("{:07x}", rng.next_u64() >> 36)),
