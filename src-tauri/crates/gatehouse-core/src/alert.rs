@@ -491,7 +491,9 @@ where
     /// The alerts `owner` owns.
     pub async fn alerts_of(&self, owner: &OwnerId) -> Result<Vec<Alert>, Error> {
         if !self.policy.owners.contains_key(owner) {
-            return Err(Error::NotFound(format!("the policy has no owner `{owner}`")));
+            return Err(Error::NotFound(format!(
+                "the policy has no owner `{owner}`"
+            )));
         }
         let mut alerts = self.alerts().await?;
         alerts.retain(|a| a.owned_by(owner));
@@ -609,10 +611,7 @@ where
             before: Some(AlertState::Firing.id().into()),
             after: Some(AlertState::Acknowledged.id().into()),
             reason: Some(reason.clone()),
-            response: Some(format!(
-                "silence {id} for {}",
-                format_duration(duration_ms)
-            )),
+            response: Some(format!("silence {id} for {}", format_duration(duration_ms))),
             ..self.draft(AuditAction::Acknowledged, alert.target())
         };
         self.audit.append_audit(draft).await?;
@@ -703,7 +702,11 @@ mod tests {
             .collect()
     }
 
-    fn check_owner(pairs: &[(&str, &str)], receivers: &[&str], expected: (Option<&str>, Ownership)) {
+    fn check_owner(
+        pairs: &[(&str, &str)],
+        receivers: &[&str],
+        expected: (Option<&str>, Ownership),
+    ) {
         let receivers: Vec<String> = receivers.iter().map(|r| r.to_string()).collect();
         let (owner, how) = resolve_owner(&policy(), &labels(pairs), &receivers);
         assert_eq!((owner.map(|o| o.id.0).as_deref(), how), expected);
@@ -711,7 +714,11 @@ mod tests {
 
     #[test]
     fn owners_come_from_labels_then_receivers() {
-        check_owner(&[("team", "serving-sre")], &[], (Some("serving-sre"), Ownership::Label));
+        check_owner(
+            &[("team", "serving-sre")],
+            &[],
+            (Some("serving-sre"), Ownership::Label),
+        );
         // `owner` wins over `team`.
         check_owner(
             &[("team", "serving-sre"), ("owner", "ml-oncall")],
@@ -724,14 +731,22 @@ mod tests {
             &["default", "data-platform"],
             (Some("data-platform"), Ownership::Receiver),
         );
-        check_owner(&[("team", "nobody")], &["default"], (None, Ownership::Unowned));
+        check_owner(
+            &[("team", "nobody")],
+            &["default"],
+            (None, Ownership::Unowned),
+        );
         check_owner(&[], &[], (None, Ownership::Unowned));
     }
 
     fn observed(id: &str, name: &str, silenced_by: &[&str], ends_at: Option<i64>) -> ObservedAlert {
         ObservedAlert {
             id: AlertId::from(id),
-            labels: labels(&[("alertname", name), ("severity", "critical"), ("team", "serving-sre")]),
+            labels: labels(&[
+                ("alertname", name),
+                ("severity", "critical"),
+                ("team", "serving-sre"),
+            ]),
             annotations: labels(&[("runbook_url", "https://runbooks/x"), ("summary", " ")]),
             starts_at: Timestamp(1_000),
             ends_at: ends_at.map(Timestamp),
@@ -797,7 +812,16 @@ mod tests {
         check("45s", Some(45_000));
         check(" 1d ", Some(24 * Timestamp::HOUR_MS));
         check("1w", Some(7 * 24 * Timestamp::HOUR_MS));
-        for bad in ["", "2", "h", "2x", "-2h", "1.5h", "99999999999999999999h", "2h3"] {
+        for bad in [
+            "",
+            "2",
+            "h",
+            "2x",
+            "-2h",
+            "1.5h",
+            "99999999999999999999h",
+            "2h3",
+        ] {
             check(bad, None);
         }
         assert_eq!(format_duration(90 * 60_000), "1h30m");

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::monitor::{drift_board, DriftRules, SampleValues, SampleWindow};
 use crate::policy::UserName;
 use crate::promotion::RequestId;
 use crate::reading::{ModelName, Reading, SignalName};
@@ -27,6 +28,10 @@ pub struct DemoWorkspace {
     pub models: Vec<Model>,
     /// Signal history, oldest first.
     pub readings: Vec<Reading>,
+    /// The churn model's training reference, per feature.
+    pub reference: BTreeMap<String, SampleValues>,
+    /// The churn model's serving stream in hourly windows, oldest first; drift grows over them.
+    pub windows: Vec<SampleWindow>,
     /// What people did, oldest first; replayed through the real use-cases so that requests,
     /// approvals, pointer moves and the audit log are what they would be in a real workspace.
     pub history: Vec<DemoStep>,
@@ -224,16 +229,6 @@ pub fn generate(seed: u64, now: Timestamp) -> DemoWorkspace {
             whole: false,
         },
         SignalPlan {
-            signal: "monitor.share_drifted",
-            now: 0.2,
-            before: 0.1,
-            noise: 0.2,
-            silent_for: 0.5,
-            source: "drift:churn-serving",
-            note: Some("2 of 10 features drifting: tenure_months, support_calls_30d"),
-            whole: false,
-        },
-        SignalPlan {
             signal: "labels.fresh_rows",
             now: 3120.0,
             before: 2600.0,
@@ -270,6 +265,34 @@ pub fn generate(seed: u64, now: Timestamp) -> DemoWorkspace {
             source: plan.source.into(),
             note: plan.note.map(str::to_owned),
         });
+    }
+    let (reference, windows) = serving_stream(&mut rng, now);
+    // The retrain trigger reads what the drift engine finds in each window, like a real monitor.
+    let board = drift_board(&churn, &DriftRules::default(), &reference, &windows)
+        .map_err(|e| e.to_string());
+    if let Ok(board) = &board {
+        for w in &board.windows {
+            let drifting: Vec<&str> = board
+                .features
+                .iter()
+                .filter(|f| f.points.iter().any(|p| p.at == w.end && p.drifted))
+                .map(|f| f.name.as_str())
+                .collect();
+            readings.push(Reading {
+                model: churn.clone(),
+                signal: SignalName::from("monitor.share_drifted"),
+                value: round4(w.share_drifted),
+                read_at: w.end,
+                source: "drift:churn-serving".into(),
+                note: Some(format!(
+                    "{} of {} features drifting{}{}",
+                    drifting.len(),
+                    board.features.len(),
+                    if drifting.is_empty() { "" } else { ": " },
+                    drifting.join(", ")
+                )),
+            });
+        }
     }
     readings.sort_by_key(|r| r.read_at);
 
@@ -319,8 +342,112 @@ pub fn generate(seed: u64, now: Timestamp) -> DemoWorkspace {
         policy: POLICY.to_owned(),
         models,
         readings,
+        reference,
+        windows,
         history,
     }
+}
+
+/// A standard normal draw (Box–Muller).
+fn gauss(rng: &mut SplitMix64) -> f64 {
+    let u1 = ((rng.next_u64() >> 11) as f64 + 1.0) / (1u64 << 53) as f64;
+    let u2 = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+}
+
+/// A category drawn with the given weights.
+fn pick<'a>(rng: &mut SplitMix64, options: &[(&'a str, f64)]) -> &'a str {
+    let total: f64 = options.iter().map(|(_, w)| w).sum();
+    let mut x = (rng.jitter() + 1.0) / 2.0 * total;
+    for (name, w) in options {
+        if x < *w {
+            return name;
+        }
+        x -= w;
+    }
+    options.last().map(|(n, _)| *n).unwrap_or("")
+}
+
+const REFERENCE_ROWS: usize = 2000;
+const WINDOW_ROWS: usize = 400;
+const WINDOWS: usize = 24;
+
+/// The churn model's features: `t` runs from 0 (training) to 1 (now); tenure and support calls
+/// drift as t grows, the contract mix moves a little, monthly spend starts to go missing.
+fn features_at(rng: &mut SplitMix64, rows: usize, t: f64) -> BTreeMap<String, SampleValues> {
+    let mut tenure = Vec::with_capacity(rows);
+    let mut spend = Vec::with_capacity(rows);
+    let mut calls = Vec::with_capacity(rows);
+    let mut plan = Vec::with_capacity(rows);
+    let mut region = Vec::with_capacity(rows);
+    let mut contract = Vec::with_capacity(rows);
+    // The first 40 % of the stream looks like training; then the shift sets in.
+    let late = ((t - 0.4) / 0.6).max(0.0);
+    let missing_spend = 0.02 + 0.10 * late * late;
+    for _ in 0..rows {
+        tenure.push(
+            ((24.0 + 6.0 * late.powf(1.5) + 8.0 * gauss(rng)).max(0.0) * 10.0).round() / 10.0,
+        );
+        let s = 52.0 + 12.0 * gauss(rng);
+        let missing = (rng.jitter() + 1.0) / 2.0 < missing_spend;
+        spend.push(if missing {
+            f64::NAN
+        } else {
+            (s * 100.0).round() / 100.0
+        });
+        calls.push(
+            (2.0 + 1.2 * late * late + 1.5 * gauss(rng))
+                .max(0.0)
+                .round(),
+        );
+        plan.push(Some(
+            pick(rng, &[("basic", 0.55), ("pro", 0.35), ("enterprise", 0.10)]).to_owned(),
+        ));
+        region.push(Some(
+            pick(rng, &[("amer", 0.45), ("emea", 0.40), ("apac", 0.15)]).to_owned(),
+        ));
+        contract.push(Some(
+            pick(
+                rng,
+                &[
+                    ("monthly", 0.60 + 0.08 * late),
+                    ("annual", 0.40 - 0.08 * late),
+                ],
+            )
+            .to_owned(),
+        ));
+    }
+    [
+        ("contract_type", SampleValues::Categorical(contract)),
+        ("monthly_spend", SampleValues::Numerical(spend)),
+        ("plan", SampleValues::Categorical(plan)),
+        ("region", SampleValues::Categorical(region)),
+        ("support_calls_30d", SampleValues::Numerical(calls)),
+        ("tenure_months", SampleValues::Numerical(tenure)),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
+/// The training reference and 24 hourly serving windows ending now.
+fn serving_stream(
+    rng: &mut SplitMix64,
+    now: Timestamp,
+) -> (BTreeMap<String, SampleValues>, Vec<SampleWindow>) {
+    let reference = features_at(rng, REFERENCE_ROWS, 0.0);
+    let windows = (0..WINDOWS)
+        .map(|i| {
+            let t = i as f64 / (WINDOWS - 1) as f64;
+            let hours_ago = (WINDOWS - 1 - i) as f64;
+            SampleWindow {
+                start: now.hours_before(hours_ago + 1.0),
+                end: now.hours_before(hours_ago),
+                features: features_at(rng, WINDOW_ROWS, t),
+            }
+        })
+        .collect();
+    (reference, windows)
 }
 
 fn round4(v: f64) -> f64 {
@@ -388,9 +515,38 @@ mod tests {
     use crate::policy::Policy;
 
     #[test]
+    fn drift_grows_over_the_serving_stream() {
+        let now = Timestamp(1_800_000_000_000);
+        let demo = generate(DEFAULT_SEED, now);
+        let share = |r: &Reading| r.value;
+        let drift: Vec<f64> = demo
+            .readings
+            .iter()
+            .filter(|r| r.signal.as_str() == "monitor.share_drifted")
+            .map(share)
+            .collect();
+        assert_eq!(drift.len(), 24, "one reading per window");
+        assert_eq!(drift[0], 0.0, "the first window looks like training");
+        let last = drift[23];
+        assert!(
+            last > 0.0 && last < 0.5,
+            "some features drift, not yet half: {last}"
+        );
+        let mean = |xs: &[f64]| xs.iter().sum::<f64>() / xs.len() as f64;
+        assert!(
+            mean(&drift[18..]) > mean(&drift[..6]),
+            "drift grows: {drift:?}"
+        );
+    }
+
+    #[test]
     fn the_same_seed_gives_the_same_workspace() {
         let now = Timestamp(1_800_000_000_000);
-        assert_eq!(generate(7, now), generate(7, now));
+        // Debug text, because missing values are NaN and NaN != NaN.
+        assert_eq!(
+            format!("{:?}", generate(7, now)),
+            format!("{:?}", generate(7, now))
+        );
         assert_ne!(generate(7, now).models, generate(8, now).models);
     }
 

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use gatehouse_core::audit::{AuditAction, AuditDraft, AuditEvent, GENESIS};
 use gatehouse_core::gate::{GateId, GateOverride, LatestReadings};
+use gatehouse_core::monitor::{SampleValues, SampleWindow};
 use gatehouse_core::policy::UserName;
 use gatehouse_core::promotion::{
     Approval, Decision, NewRequest, PromotionRequest, RequestId, RequestKind, RequestState,
@@ -527,4 +528,118 @@ pub(crate) async fn transition(
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Values as stored: JSON arrays where `null` is a missing value.
+fn encode_values(values: &SampleValues) -> Result<(&'static str, String), StoreError> {
+    let corrupt = |e: serde_json::Error| StoreError::Corrupt {
+        what: "sample values",
+        detail: e.to_string(),
+    };
+    Ok(match values {
+        SampleValues::Numerical(v) => {
+            let v: Vec<Option<f64>> = v.iter().map(|x| x.is_finite().then_some(*x)).collect();
+            ("numerical", serde_json::to_string(&v).map_err(corrupt)?)
+        }
+        SampleValues::Categorical(v) => ("categorical", serde_json::to_string(v).map_err(corrupt)?),
+    })
+}
+
+fn decode_values(kind: &str, text: &str) -> Result<SampleValues, StoreError> {
+    let corrupt = |detail: String| StoreError::Corrupt {
+        what: "sample values",
+        detail,
+    };
+    match kind {
+        "numerical" => {
+            let v: Vec<Option<f64>> =
+                serde_json::from_str(text).map_err(|e| corrupt(e.to_string()))?;
+            Ok(SampleValues::Numerical(
+                v.into_iter().map(|x| x.unwrap_or(f64::NAN)).collect(),
+            ))
+        }
+        "categorical" => Ok(SampleValues::Categorical(
+            serde_json::from_str(text).map_err(|e| corrupt(e.to_string()))?,
+        )),
+        other => Err(corrupt(format!("unknown kind {other}"))),
+    }
+}
+
+pub(crate) async fn insert_sample(
+    conn: &mut SqliteConnection,
+    model: &ModelName,
+    feature: &str,
+    window: Option<(Timestamp, Timestamp)>,
+    values: &SampleValues,
+) -> Result<(), StoreError> {
+    let (kind, text) = encode_values(values)?;
+    let (role, (start, end)) = match window {
+        Some((s, e)) => ("window", (s.0, e.0)),
+        None => ("reference", (0, 0)),
+    };
+    sqlx::query(
+        "INSERT INTO samples (model, feature, role, window_start, window_end, kind, vals)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )
+    .bind(model.as_str())
+    .bind(feature)
+    .bind(role)
+    .bind(start)
+    .bind(end)
+    .bind(kind)
+    .bind(text)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn reference(
+    pool: &SqlitePool,
+    model: &ModelName,
+) -> Result<BTreeMap<String, SampleValues>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT feature, kind, vals FROM samples WHERE model = ?1 AND role = 'reference'",
+    )
+    .bind(model.as_str())
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let kind: String = row.try_get("kind")?;
+            let vals: String = row.try_get("vals")?;
+            Ok((row.try_get("feature")?, decode_values(&kind, &vals)?))
+        })
+        .collect()
+}
+
+pub(crate) async fn windows(
+    pool: &SqlitePool,
+    model: &ModelName,
+) -> Result<Vec<SampleWindow>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT feature, window_start, window_end, kind, vals FROM samples
+         WHERE model = ?1 AND role = 'window' ORDER BY window_start, feature",
+    )
+    .bind(model.as_str())
+    .fetch_all(pool)
+    .await?;
+    let mut windows: Vec<SampleWindow> = Vec::new();
+    for row in &rows {
+        let start = Timestamp(row.try_get("window_start")?);
+        let end = Timestamp(row.try_get("window_end")?);
+        let kind: String = row.try_get("kind")?;
+        let vals: String = row.try_get("vals")?;
+        let values = decode_values(&kind, &vals)?;
+        match windows.last_mut() {
+            Some(w) if w.start == start => {
+                w.features.insert(row.try_get("feature")?, values);
+            }
+            _ => windows.push(SampleWindow {
+                start,
+                end,
+                features: [(row.try_get::<String, _>("feature")?, values)].into(),
+            }),
+        }
+    }
+    Ok(windows)
 }

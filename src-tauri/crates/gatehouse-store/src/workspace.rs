@@ -1,5 +1,6 @@
 //! A workspace directory: its policy file and its database.
 
+use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -9,6 +10,7 @@ use gatehouse_core::audit::{AuditDraft, AuditEvent};
 use gatehouse_core::demo::{DemoAction, DemoWorkspace};
 use gatehouse_core::gate::{GateOverride, LatestReadings};
 use gatehouse_core::layout::layout_for;
+use gatehouse_core::monitor::{SampleValues, SampleWindow, Samples};
 use gatehouse_core::policy::UserName;
 use gatehouse_core::policy::{Policy, POLICY_FILE};
 use gatehouse_core::ports::{PromotionStore, Registry, WorkspaceRead};
@@ -149,6 +151,16 @@ impl Workspace {
         for reading in &demo.readings {
             sqlite::insert_reading(&mut tx, reading).await?;
         }
+        let policy = Policy::parse(&demo.policy, POLICY_FILE)?;
+        for (feature, values) in &demo.reference {
+            sqlite::insert_sample(&mut tx, &policy.model, feature, None, values).await?;
+        }
+        for window in &demo.windows {
+            for (feature, values) in &window.features {
+                let span = Some((window.start, window.end));
+                sqlite::insert_sample(&mut tx, &policy.model, feature, span, values).await?;
+            }
+        }
         tx.commit().await?;
         workspace.replay(demo).await?;
         Ok(workspace)
@@ -262,6 +274,16 @@ impl WorkspaceRead for Workspace {
 
     async fn models(&self) -> Result<Vec<Model>, Error> {
         Ok(sqlite::models(&self.pool).await?)
+    }
+}
+
+impl Samples for Workspace {
+    async fn reference(&self, model: &ModelName) -> Result<BTreeMap<String, SampleValues>, Error> {
+        Ok(sqlite::reference(&self.pool, model).await?)
+    }
+
+    async fn windows(&self, model: &ModelName) -> Result<Vec<SampleWindow>, Error> {
+        Ok(sqlite::windows(&self.pool, model).await?)
     }
 }
 
@@ -418,6 +440,21 @@ mod tests {
             [(2, RequestState::Requested, 1), (1, RequestState::Done, 2)]
         );
         assert!(gatehouse_core::audit::verify(&ws.audit_log().await.unwrap()).ok());
+
+        // The serving stream round-trips (missing values included) and the engine finds the
+        // drift the demo was generated with.
+        let board = gatehouse_core::monitor::board(&ws.policy().unwrap(), &ws)
+            .await
+            .unwrap();
+        let expected = gatehouse_core::monitor::drift_board(
+            &ModelName::from("churn"),
+            &Default::default(),
+            &generated.reference,
+            &generated.windows,
+        )
+        .unwrap();
+        assert_eq!(format!("{board:?}"), format!("{expected:?}"));
+        assert_eq!(board.windows.len(), 24);
 
         let policy = ws.policy().unwrap();
         let status = loop_status(&policy, &ws, NOW).await.unwrap();
