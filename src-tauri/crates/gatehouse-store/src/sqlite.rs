@@ -240,13 +240,7 @@ pub(crate) async fn pointer(
     model: &ModelName,
     pointer: &PointerName,
 ) -> Result<Option<VersionId>, StoreError> {
-    let v: Option<String> =
-        sqlx::query_scalar("SELECT version FROM pointers WHERE model = ?1 AND name = ?2")
-            .bind(model.as_str())
-            .bind(pointer.as_str())
-            .fetch_optional(pool)
-            .await?;
-    Ok(v.map(VersionId))
+    pointer_in(&mut *pool.acquire().await?, model, pointer).await
 }
 
 pub(crate) async fn version_exists(
