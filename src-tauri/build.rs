@@ -14,6 +14,9 @@ fn main() {
         "rollback",
         "audit_events",
         "audit_verify",
+        "drift_board",
+        "drift_chart",
+        "drift_heatmap",
     ]);
     let attributes = tauri_build::Attributes::new().app_manifest(manifest);
     if let Err(e) = tauri_build::try_build(attributes) {

@@ -56,6 +56,12 @@ fn declarations() -> String {
         core::audit::AuditProblem::decl(&cfg),
         core::audit::BadEvent::decl(&cfg),
         core::audit::Verification::decl(&cfg),
+        core::monitor::FeatureKind::decl(&cfg),
+        core::monitor::DriftPoint::decl(&cfg),
+        core::monitor::Histogram::decl(&cfg),
+        core::monitor::FeatureDrift::decl(&cfg),
+        core::monitor::WindowDrift::decl(&cfg),
+        core::monitor::DriftBoard::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust types by `tests/bindings.rs`; do not edit.\n\

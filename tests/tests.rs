@@ -1,9 +1,10 @@
 //! Integration tests of the workspace, in one binary of modules: the architecture's invariants,
-//! the generated IPC bindings, and the `gatehouse` command against real workspaces.
+//! the generated IPC bindings, and the connectors against real MLflow, Prometheus and
+//! Alertmanager servers.
 
 // Test helpers fail loudly on purpose: a panic is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod architecture;
 mod bindings;
-mod cli;
+mod monitoring;

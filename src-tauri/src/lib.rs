@@ -63,6 +63,9 @@ pub fn run() -> ExitCode {
             commands::promotions::rollback,
             commands::promotions::audit_events,
             commands::promotions::audit_verify,
+            commands::drift::drift_board,
+            commands::drift::drift_chart,
+            commands::drift::drift_heatmap,
         ])
         .run(tauri::generate_context!());
     match result {

@@ -4,11 +4,12 @@
 use std::path::PathBuf;
 
 use gatehouse_core::demo;
+use gatehouse_core::monitor::DriftBoard;
 use gatehouse_core::policy::{Policy, UserName};
 use gatehouse_core::promotion::{Desk, Quiet};
 use gatehouse_core::time::{Clock, SystemClock};
 use gatehouse_core::{Error, ErrorReport};
-use gatehouse_store::Workspace;
+use gatehouse_store::{Revision, Workspace};
 
 use crate::error::IpcError;
 
@@ -19,6 +20,9 @@ pub struct AppState {
     pub workspace: Result<Workspace, ErrorReport>,
     /// Who acts through this panel.
     pub user: Result<UserName, ErrorReport>,
+    /// The last drift board and the workspace revision it was computed at: every chart of one
+    /// refresh shares one computation.
+    pub drift: tokio::sync::Mutex<Option<(Revision, DriftBoard)>>,
 }
 
 impl AppState {
@@ -39,6 +43,7 @@ impl AppState {
         let state = AppState {
             workspace: opened.map_err(|e| Error::from(e).report()),
             user: gatehouse_store::local_user(user).map_err(|e| Error::from(e).report()),
+            drift: tokio::sync::Mutex::new(None),
         };
         // A broken policy is shown by the Loop view; reconciliation runs once it parses.
         let _ = state.act(async |desk| desk.reconcile().await).await;
@@ -60,6 +65,21 @@ impl AppState {
     /// The acting user.
     pub fn user(&self) -> Result<&UserName, IpcError> {
         self.user.as_ref().map_err(|e| IpcError::from(e.clone()))
+    }
+
+    /// The drift board of the followed model, recomputed only when the workspace changed.
+    pub async fn drift_board(&self) -> Result<DriftBoard, IpcError> {
+        let ws = self.workspace()?;
+        let revision = ws.revision().await.map_err(Error::from)?;
+        let mut cache = self.drift.lock().await;
+        if let Some((at, board)) = cache.as_ref() {
+            if *at == revision {
+                return Ok(board.clone());
+            }
+        }
+        let board = gatehouse_core::monitor::board(&self.policy()?, ws).await?;
+        *cache = Some((revision, board.clone()));
+        Ok(board)
     }
 
     /// Runs a use-case as the acting user, now, against the workspace.

@@ -558,3 +558,52 @@ fn a_promotion_requested_in_the_cli_is_approved_in_the_window() -> Result<()> {
     panel.save_screenshot("audit.png")?;
     Ok(())
 }
+
+#[test]
+#[ignore = "needs the built app, tauri-driver and a display: run scripts/test"]
+fn the_drift_view_shows_which_features_drift_with_charts() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let ws = dir.path().join("ws");
+    gatehouse(&ws, &["demo"])?;
+    let panel = Panel::open(&ws)?;
+    let s = panel.session();
+    go_to(s, "drift")?;
+    let cards = s.execute(
+        "return [...document.querySelectorAll('[data-testid=drift-feature]')].map(e => [e.dataset.feature, e.dataset.drifted]);",
+        json!([]),
+    )?;
+    let cards: Vec<(String, String)> = cards
+        .as_array()
+        .context("cards")?
+        .iter()
+        .map(|c| {
+            (
+                c[0].as_str().unwrap_or_default().to_owned(),
+                c[1].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(cards.len(), 6, "{cards:?}");
+    let drifting: Vec<&str> = cards
+        .iter()
+        .filter(|(_, d)| d == "true")
+        .map(|(n, _)| n.as_str())
+        .collect();
+    assert!(
+        drifting.contains(&"tenure_months") && drifting.contains(&"support_calls_30d"),
+        "{cards:?}"
+    );
+    // Drifting features come first, so the on-call engineer sees them without scrolling.
+    assert_eq!(cards[0].1, "true");
+    let images = s.execute(
+        "return [...document.querySelectorAll('[data-testid=drift-heatmap], [data-testid=drift-score-chart], [data-testid=drift-histogram-chart]')].filter(i => i.complete && i.naturalWidth > 0).length;",
+        json!([]),
+    )?;
+    assert_eq!(
+        images,
+        json!(13),
+        "a heatmap and two charts per feature, all drawn"
+    );
+    panel.save_screenshot("drift.png")?;
+    Ok(())
+}

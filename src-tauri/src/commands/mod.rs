@@ -1,5 +1,6 @@
 //! The app commands, one file per domain. Each command converts its arguments, calls the core and
 //! converts the error; nothing more.
 
+pub mod drift;
 pub mod loop_view;
 pub mod promotions;

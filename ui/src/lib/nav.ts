@@ -1,4 +1,4 @@
-// The panel's views (DESIGN §6). Loop, Registry, Promotions and Audit exist; the others are listed,
+// The panel's views (DESIGN §6). Loop, Registry, Promotions, Drift and Audit exist; the others are listed,
 // disabled, so the navigation already has its final shape.
 export type ViewId =
   | 'loop'
@@ -16,7 +16,7 @@ export const NAV_ITEMS: readonly NavItem[] = [
   { id: 'loop', label: 'Loop', enabled: true, hint: 'Stages and gates of the lifecycle loop' },
   { id: 'registry', label: 'Registry', enabled: true, hint: 'Models, versions and pointers' },
   { id: 'promotions', label: 'Promotions', enabled: true, hint: 'Requests and approvals' },
-  { id: 'drift', label: 'Drift', enabled: false, hint: 'Live drift per feature' },
+  { id: 'drift', label: 'Drift', enabled: true, hint: 'Live drift per feature' },
   { id: 'alerts', label: 'Alerts', enabled: false, hint: 'Alerts grouped by owner' },
   { id: 'audit', label: 'Audit', enabled: true, hint: 'The audit trail' },
   { id: 'learn', label: 'Learn', enabled: false, hint: 'Guided tour and incident drills' },

@@ -3,13 +3,19 @@
 //! The loop diagram draws exactly the geometry of [`gatehouse_core::layout::LoopLayout`], the same
 //! coordinates the panel draws as SVG DOM, so `gatehouse diagram --out loop.svg` looks like the
 //! panel. Colours of gate states come from one function, [`gate_colour`], shared by every chart.
+//!
+//! The drift charts ([`drift`]) draw a [`gatehouse_core::monitor::DriftBoard`]: a feature's score
+//! over time against its threshold, its reference vs. latest histogram, and the features × windows
+//! heatmap, as SVG text the panel shows as images.
 
+pub mod drift;
 mod error;
 mod font;
 mod format;
 mod loop_diagram;
 mod theme;
 
+pub use drift::{heatmap, histogram_chart, score_chart, CHART_SIZE, HEATMAP_WIDTH};
 pub use error::ChartError;
 pub use format::Format;
 pub use loop_diagram::render_loop;

@@ -1,6 +1,7 @@
 //! `gatehouse`: the headless command over the same core as the panel, for people at a terminal
 //! and for CI/CD pipelines. Its flags, JSON documents and exit codes are a contract (DESIGN §5).
 
+mod alerts;
 mod output;
 
 use std::path::PathBuf;
@@ -119,6 +120,31 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// Alerts with owner, severity, runbook and state
+    Alerts {
+        /// Only alerts of this owner (a key of [owners])
+        #[arg(long, value_name = "O")]
+        owner: Option<String>,
+    },
+    /// Acknowledge an alert: a silence with who and why, for a while
+    Ack {
+        /// The alert's fingerprint, or its name when one active alert has it
+        alert: String,
+        /// How long, such as 2h or 1h30m
+        #[arg(long = "for", value_name = "DURATION")]
+        duration: String,
+        /// Why
+        #[arg(long)]
+        reason: String,
+    },
+    /// Take an acknowledgement back (expire its silence)
+    Unack {
+        /// The alert's fingerprint or name
+        alert: String,
+        /// Why
+        #[arg(long)]
+        reason: Option<String>,
     },
     /// Compare a current table with a reference, column by column (CSV files)
     Drift {
@@ -485,6 +511,28 @@ async fn run(cli: Cli) -> Result<(), Error> {
                 }
             }
             output::models(cli.json, &models)
+        }
+        Command::Alerts { owner } => {
+            let (ws, policy) = open(&dir, &actor, &clock).await?;
+            let now = clock.now();
+            let list = alerts::list(&policy, &ws, &actor, now, owner.as_deref()).await?;
+            alerts::print_alerts(cli.json, &list, now)
+        }
+        Command::Ack {
+            alert,
+            duration,
+            reason,
+        } => {
+            let (ws, policy) = open(&dir, &actor, &clock).await?;
+            let now = clock.now();
+            let acked = alerts::ack(&policy, &ws, &actor, now, &alert, &duration, &reason).await?;
+            alerts::print_alert(cli.json, &acked, now)
+        }
+        Command::Unack { alert, reason } => {
+            let (ws, policy) = open(&dir, &actor, &clock).await?;
+            let now = clock.now();
+            let back = alerts::unack(&policy, &ws, &actor, now, &alert, reason.as_deref()).await?;
+            alerts::print_alert(cli.json, &back, now)
         }
         Command::Drift {
             reference,

@@ -1,3 +1,13 @@
 //! Clients for the real back ends behind the core's ports: MLflow (registry), Prometheus
 //! (metrics), Alertmanager (alerts) and deploy webhooks. Every call has a timeout; responses are
 //! validated before they become domain types.
+
+pub mod alertmanager;
+pub mod error;
+mod http;
+pub mod mlflow;
+pub mod prometheus;
+pub mod secret;
+
+pub use error::ConnectorError;
+pub use http::ClientOptions;

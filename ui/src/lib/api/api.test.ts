@@ -17,6 +17,9 @@ const {
   auditEvents,
   auditVerify,
   createWorkspaceHub,
+  driftBoard,
+  driftChart,
+  driftHeatmap,
   loopView,
   promotionRequests,
   registryModels,
@@ -80,7 +83,7 @@ describe('watchLoop', () => {
   });
 });
 
-describe('registry, promotion and audit commands', () => {
+describe('registry, promotion, audit and drift commands', () => {
   it('invoke the Rust command names with the argument names it reads', async () => {
     invoke.mockResolvedValue('ok');
     const cases: [() => Promise<unknown>, string, Record<string, unknown> | undefined][] = [
@@ -107,6 +110,18 @@ describe('registry, promotion and audit commands', () => {
       ],
       [auditEvents, 'audit_events', undefined],
       [auditVerify, 'audit_verify', undefined],
+      [driftBoard, 'drift_board', undefined],
+      [
+        () => driftChart({ feature: 'income', chart: 'score', theme: 'dark' }),
+        'drift_chart',
+        { feature: 'income', chart: 'score', theme: 'dark' },
+      ],
+      [
+        () => driftChart({ feature: 'plan', chart: 'histogram', theme: 'light' }),
+        'drift_chart',
+        { feature: 'plan', chart: 'histogram', theme: 'light' },
+      ],
+      [() => driftHeatmap({ theme: 'light' }), 'drift_heatmap', { theme: 'light' }],
     ];
     for (const [run, command, args] of cases) {
       invoke.mockClear();
@@ -116,6 +131,11 @@ describe('registry, promotion and audit commands', () => {
   });
 
   it('reject with the server\'s ErrorReport', async () => {
+    invoke.mockRejectedValue({ code: 'not_found', message: 'no feature `nope`' });
+    await expect(driftChart({ feature: 'nope', chart: 'score', theme: 'light' })).rejects.toEqual({
+      code: 'not_found',
+      message: 'no feature `nope`',
+    });
     invoke.mockRejectedValue({ code: 'blocked', message: 'the promotion gate is blocked' });
     await expect(approveRequest(1, null)).rejects.toEqual({
       code: 'blocked',

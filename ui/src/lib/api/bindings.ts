@@ -561,7 +561,7 @@ from: VersionId,
  */
 to: VersionId, };
 
-export type AuditAction = "requested" | "approved" | "rejected" | "overridden" | "rollback_requested" | "executed" | "failed" | "reconciled" | "denied";
+export type AuditAction = "requested" | "approved" | "rejected" | "overridden" | "rollback_requested" | "executed" | "failed" | "reconciled" | "denied" | "acknowledged" | "unacknowledged";
 
 export type AuditEvent = { 
 /**
@@ -638,3 +638,116 @@ head: string,
  * The first bad event and what is wrong with it; none when the log is intact.
  */
 first_bad: BadEvent | null, };
+
+export type FeatureKind = "numerical" | "categorical";
+
+export type DriftPoint = { 
+/**
+ * The end of the window.
+ */
+at: Timestamp, 
+/**
+ * The statistic or distance.
+ */
+value: number, 
+/**
+ * The p-value, for tests.
+ */
+p_value: number | null, 
+/**
+ * What is compared with the threshold (the p-value for tests, the distance otherwise).
+ */
+score: number, 
+/**
+ * Whether the feature drifted in this window.
+ */
+drifted: boolean, 
+/**
+ * Share of missing values in the window.
+ */
+missing_share: number, };
+
+export type Histogram = { 
+/**
+ * Bin labels (a range for numbers, the category otherwise).
+ */
+labels: Array<string>, 
+/**
+ * Share of the reference in each bin.
+ */
+reference: Array<number>, 
+/**
+ * Share of the latest window in each bin.
+ */
+current: Array<number>, };
+
+export type FeatureDrift = { 
+/**
+ * The feature.
+ */
+name: string, 
+/**
+ * Its kind.
+ */
+kind: FeatureKind, 
+/**
+ * The method used (`wasserstein`, `ks`, `jensenshannon`, …).
+ */
+method: string, 
+/**
+ * Whether the method is a statistical test (drift when the p-value is at or below the
+ * threshold) rather than a distance (drift at or above it).
+ */
+is_test: boolean, 
+/**
+ * The threshold.
+ */
+threshold: number, 
+/**
+ * One point per window, oldest first.
+ */
+points: Array<DriftPoint>, 
+/**
+ * Reference against the latest window.
+ */
+histogram: Histogram, 
+/**
+ * Share of missing values in the reference.
+ */
+reference_missing_share: number, };
+
+export type WindowDrift = { 
+/**
+ * Start of the window.
+ */
+start: Timestamp, 
+/**
+ * End of the window.
+ */
+end: Timestamp, 
+/**
+ * Share of features drifting.
+ */
+share_drifted: number, 
+/**
+ * Whether the share reaches the policy's dataset-drift share.
+ */
+dataset_drift: boolean, };
+
+export type DriftBoard = { 
+/**
+ * The model.
+ */
+model: ModelName, 
+/**
+ * Per feature, in name order.
+ */
+features: Array<FeatureDrift>, 
+/**
+ * Per window, oldest first.
+ */
+windows: Array<WindowDrift>, 
+/**
+ * The share of drifting features that makes dataset drift.
+ */
+drift_share: number, };

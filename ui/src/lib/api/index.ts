@@ -20,6 +20,8 @@ import type {
   Verification,
   VersionId,
 } from './bindings';
+// Until the bindings are regenerated with the drift board, its types live beside them.
+import type { DriftBoard } from '../drift-types';
 
 export type * from './bindings';
 
@@ -206,4 +208,22 @@ export function auditEvents(): Promise<AuditEvent[]> {
 /** Checks the audit log's hash chain. */
 export function auditVerify(): Promise<Verification> {
   return call<Verification>('audit_verify');
+}
+
+/** The drift board of the policy's model: per feature, the score per window and histograms. */
+export function driftBoard(): Promise<DriftBoard> {
+  return call<DriftBoard>('drift_board');
+}
+
+/** A chart theme: the panel's, so the SVG matches the page around it. */
+export type ChartTheme = 'light' | 'dark';
+
+/** One feature's chart as SVG text: its score over time, or reference vs. latest histogram. */
+export function driftChart(args: { feature: string; chart: 'score' | 'histogram'; theme: ChartTheme }): Promise<string> {
+  return call<string>('drift_chart', { feature: args.feature, chart: args.chart, theme: args.theme });
+}
+
+/** The features × windows heatmap as SVG text. */
+export function driftHeatmap(args: { theme: ChartTheme }): Promise<string> {
+  return call<string>('drift_heatmap', { theme: args.theme });
 }
