@@ -59,6 +59,8 @@ export function errorTitle(error: ErrorReport): string {
       return 'Not found';
     case 'invalid':
       return 'Invalid input';
+    case 'bad_input':
+      return 'The input data could not be read';
     case 'blocked':
       return 'Blocked by a gate';
     case 'permission_denied':

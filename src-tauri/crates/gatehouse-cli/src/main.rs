@@ -252,6 +252,7 @@ fn exit_code(code: ErrorCode) -> u8 {
         ErrorCode::PermissionDenied => exit::DENIED,
         ErrorCode::Unreachable => exit::UNREACHABLE,
         ErrorCode::Policy
+        | ErrorCode::BadInput
         | ErrorCode::Workspace
         | ErrorCode::NotFound
         | ErrorCode::Storage
@@ -310,7 +311,7 @@ fn read_table(path: &std::path::Path) -> Result<gatehouse_drift::Table, Error> {
         }
     }
     gatehouse_drift::Table::from_csv(&path.display().to_string(), &bytes)
-        .map_err(|e| Error::Invalid(e.to_string()))
+        .map_err(|e| Error::BadInput(e.to_string()))
 }
 
 /// Fault injection for crash-safety tests and drills: `GATEHOUSE_FAILPOINT=after-intent` or
@@ -555,8 +556,16 @@ async fn run(cli: Cli) -> Result<(), Error> {
                 drift_share: gatehouse_drift::DEFAULT_DRIFT_SHARE,
             };
             let (reference, current) = (read_table(&reference)?, read_table(&current)?);
-            let report = gatehouse_drift::compare_tables(&reference, &current, &request)
-                .map_err(|e| Error::Invalid(e.to_string()))?;
+            let report = gatehouse_drift::compare_tables(&reference, &current, &request).map_err(
+                |e| match e {
+                    gatehouse_drift::DriftError::InvalidThreshold(_)
+                    | gatehouse_drift::DriftError::ConflictingKind(_)
+                    | gatehouse_drift::DriftError::MethodNotApplicable { .. } => {
+                        Error::Invalid(e.to_string())
+                    }
+                    other => Error::BadInput(other.to_string()),
+                },
+            )?;
             output::drift(cli.json, &report)
         }
         Command::Record {

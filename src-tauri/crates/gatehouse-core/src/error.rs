@@ -16,6 +16,8 @@ pub enum ErrorCode {
     NotFound,
     /// The request was malformed (bad argument, bad path).
     Invalid,
+    /// Input data (a CSV file, a back end's answer) could not be read.
+    BadInput,
     /// A gate or the policy blocks the action.
     Blocked,
     /// The acting user's role does not allow the action.
@@ -50,6 +52,9 @@ pub enum Error {
     /// A caller passed something malformed.
     #[error("{0}")]
     Invalid(String),
+    /// Input data could not be read: a file's content, not the caller's arguments.
+    #[error("{0}")]
+    BadInput(String),
     /// The acting user may not do this (a missing role, or the four-eyes rule).
     #[error("{0}")]
     Denied(String),
@@ -73,6 +78,7 @@ impl Error {
             Error::Policy(_) => ErrorCode::Policy,
             Error::NotFound(_) => ErrorCode::NotFound,
             Error::Invalid(_) => ErrorCode::Invalid,
+            Error::BadInput(_) => ErrorCode::BadInput,
             Error::Denied(_) => ErrorCode::PermissionDenied,
             Error::Blocked(_) => ErrorCode::Blocked,
             Error::Port { code, .. } => *code,

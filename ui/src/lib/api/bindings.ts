@@ -3,7 +3,7 @@
 
 export type Timestamp = number;
 
-export type ErrorCode = "policy" | "workspace" | "not_found" | "invalid" | "blocked" | "permission_denied" | "unreachable" | "storage" | "internal";
+export type ErrorCode = "policy" | "workspace" | "not_found" | "invalid" | "bad_input" | "blocked" | "permission_denied" | "unreachable" | "storage" | "internal";
 
 export type ErrorReport = { 
 /**

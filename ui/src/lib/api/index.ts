@@ -30,6 +30,7 @@ const CODES: readonly ErrorCode[] = [
   'workspace',
   'not_found',
   'invalid',
+  'bad_input',
   'blocked',
   'permission_denied',
   'unreachable',

@@ -74,10 +74,10 @@ fn bad_drift_input_gets_a_clear_error() {
     let cases: [(Vec<&str>, i32, &str); 5] = [
         (
             vec!["drift", &r, &c, "--numerical", "x"],
-            2,
+            1,
             "row 2: `foo` is not a number",
         ),
-        (vec!["drift", &r, &ragged], 2, "line 3"),
+        (vec!["drift", &r, &ragged], 1, "line 3"),
         (
             vec!["drift", &r, "missing.csv"],
             1,
@@ -86,7 +86,7 @@ fn bad_drift_input_gets_a_clear_error() {
         (vec!["drift", &r, &c, "--method", "magic"], 2, "magic"),
         (
             vec!["drift", &r, &c, "--columns", "y"],
-            2,
+            1,
             "has no column `y`",
         ),
     ];
