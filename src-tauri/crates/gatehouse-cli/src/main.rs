@@ -123,7 +123,7 @@ enum Command {
     },
     /// Alerts with owner, severity, runbook and state
     Alerts {
-        /// Only alerts of this owner (a key of [owners])
+        /// Only alerts of this owner (a key of the policy's owners table)
         #[arg(long, value_name = "O")]
         owner: Option<String>,
     },
