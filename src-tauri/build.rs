@@ -17,6 +17,9 @@ fn main() {
         "drift_board",
         "drift_chart",
         "drift_heatmap",
+        "learn_tour",
+        "learn_complete",
+        "learn_team",
     ]);
     let attributes = tauri_build::Attributes::new().app_manifest(manifest);
     if let Err(e) = tauri_build::try_build(attributes) {

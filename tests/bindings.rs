@@ -62,6 +62,15 @@ fn declarations() -> String {
         core::monitor::FeatureDrift::decl(&cfg),
         core::monitor::WindowDrift::decl(&cfg),
         core::monitor::DriftBoard::decl(&cfg),
+        core::learn::StepId::decl(&cfg),
+        core::learn::TourTarget::decl(&cfg),
+        core::learn::TourSource::decl(&cfg),
+        core::learn::StepLive::decl(&cfg),
+        core::learn::StepView::decl(&cfg),
+        core::learn::TourView::decl(&cfg),
+        core::learn::Completion::decl(&cfg),
+        core::learn::LearnProgress::decl(&cfg),
+        core::learn::MemberProgress::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust types by `tests/bindings.rs`; do not edit.\n\

@@ -7,4 +7,5 @@
 
 mod architecture;
 mod bindings;
+mod mlflow;
 mod monitoring;

@@ -66,6 +66,9 @@ pub fn run() -> ExitCode {
             commands::drift::drift_board,
             commands::drift::drift_chart,
             commands::drift::drift_heatmap,
+            commands::learn::learn_tour,
+            commands::learn::learn_complete,
+            commands::learn::learn_team,
         ])
         .run(tauri::generate_context!());
     match result {

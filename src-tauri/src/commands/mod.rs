@@ -2,5 +2,6 @@
 //! converts the error; nothing more.
 
 pub mod drift;
+pub mod learn;
 pub mod loop_view;
 pub mod promotions;

@@ -2,17 +2,22 @@
 //! and for CI/CD pipelines. Its flags, JSON documents and exit codes are a contract (DESIGN §5).
 
 mod alerts;
+mod connect;
 mod output;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use connect::AnyRegistry;
 use gatehouse_charts::{render_loop, Format, Theme};
+use gatehouse_connectors::mlflow;
 use gatehouse_core::audit;
 use gatehouse_core::demo;
 use gatehouse_core::layout::layout_for;
+use gatehouse_core::policy::BackendKind;
 use gatehouse_core::policy::{Policy, UserName};
+use gatehouse_core::ports::Registry;
 use gatehouse_core::ports::{PromotionStore, WorkspaceRead};
 use gatehouse_core::promotion::{Desk, Observer, Phase, RequestId, RequestState};
 use gatehouse_core::reading::{ModelName, Reading, SignalName};
@@ -121,6 +126,11 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Connect a back end; secrets go to the OS keyring, only the entry's name to gatehouse.toml
+    Connect {
+        #[command(subcommand)]
+        backend: ConnectCommand,
+    },
     /// Alerts with owner, severity, runbook and state
     Alerts {
         /// Only alerts of this owner (a key of the policy's owners table)
@@ -215,6 +225,21 @@ enum GateCommand {
         model: String,
         /// The candidate version
         version: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ConnectCommand {
+    /// An MLflow tracking server as the registry
+    Mlflow {
+        /// The server's base URL
+        url: String,
+        /// Basic-auth user (without it, a secret on standard input is a bearer token)
+        #[arg(long)]
+        username: Option<String>,
+        /// Read the password or token from standard input
+        #[arg(long)]
+        password_stdin: bool,
     },
 }
 
@@ -338,18 +363,19 @@ impl Observer for Failpoint {
 
 static FAILPOINT: std::sync::OnceLock<Failpoint> = std::sync::OnceLock::new();
 
-fn desk<'a>(
+fn desk<'a, R: Registry + Sync>(
     policy: &'a Policy,
     actor: &UserName,
     ws: &'a Workspace,
+    registry: &'a R,
     clock: &SystemClock,
-) -> Desk<'a, Workspace, Workspace> {
+) -> Desk<'a, Workspace, R> {
     Desk {
         policy,
         actor: actor.clone(),
         now: clock.now(),
         store: ws,
-        registry: ws,
+        registry,
         observer: FAILPOINT.get_or_init(Failpoint::from_env),
     }
 }
@@ -363,7 +389,11 @@ async fn open(
 ) -> Result<(Workspace, Policy), Error> {
     let ws = Workspace::open(dir).await?;
     let policy = ws.policy()?;
-    for settled in desk(&policy, actor, &ws, clock).reconcile().await? {
+    let registry = AnyRegistry::for_policy(&policy, &ws)?;
+    for settled in desk(&policy, actor, &ws, &registry, clock)
+        .reconcile()
+        .await?
+    {
         eprintln!(
             "gatehouse: settled interrupted request {}: {}",
             settled.id,
@@ -390,9 +420,15 @@ async fn run(cli: Cli) -> Result<(), Error> {
             command: GateCommand::Check { model, version },
         } => {
             let (ws, policy) = open(&dir, &actor, &clock).await?;
-            let check = desk(&policy, &actor, &ws, &clock)
-                .gate_check(&ModelName(model), &VersionId(version))
-                .await?;
+            let check = desk(
+                &policy,
+                &actor,
+                &ws,
+                &AnyRegistry::for_policy(&policy, &ws)?,
+                &clock,
+            )
+            .gate_check(&ModelName(model), &VersionId(version))
+            .await?;
             output::gate_check(cli.json, &check)?;
             if check.blocked {
                 return Err(Error::Blocked(format!(
@@ -409,35 +445,59 @@ async fn run(cli: Cli) -> Result<(), Error> {
             reason,
         } => {
             let (ws, policy) = open(&dir, &actor, &clock).await?;
-            let request = desk(&policy, &actor, &ws, &clock)
-                .request(
-                    &ModelName(model),
-                    &VersionId(version),
-                    &PointerName(pointer),
-                    &reason,
-                )
-                .await?;
+            let request = desk(
+                &policy,
+                &actor,
+                &ws,
+                &AnyRegistry::for_policy(&policy, &ws)?,
+                &clock,
+            )
+            .request(
+                &ModelName(model),
+                &VersionId(version),
+                &PointerName(pointer),
+                &reason,
+            )
+            .await?;
             output::request(cli.json, &request)
         }
         Command::Approve { request, reason } => {
             let (ws, policy) = open(&dir, &actor, &clock).await?;
-            let request = desk(&policy, &actor, &ws, &clock)
-                .approve(RequestId(request), reason.as_deref())
-                .await?;
+            let request = desk(
+                &policy,
+                &actor,
+                &ws,
+                &AnyRegistry::for_policy(&policy, &ws)?,
+                &clock,
+            )
+            .approve(RequestId(request), reason.as_deref())
+            .await?;
             output::request(cli.json, &request)
         }
         Command::Reject { request, reason } => {
             let (ws, policy) = open(&dir, &actor, &clock).await?;
-            let request = desk(&policy, &actor, &ws, &clock)
-                .reject(RequestId(request), &reason)
-                .await?;
+            let request = desk(
+                &policy,
+                &actor,
+                &ws,
+                &AnyRegistry::for_policy(&policy, &ws)?,
+                &clock,
+            )
+            .reject(RequestId(request), &reason)
+            .await?;
             output::request(cli.json, &request)
         }
         Command::Override { request, reason } => {
             let (ws, policy) = open(&dir, &actor, &clock).await?;
-            let request = desk(&policy, &actor, &ws, &clock)
-                .override_gates(RequestId(request), &reason)
-                .await?;
+            let request = desk(
+                &policy,
+                &actor,
+                &ws,
+                &AnyRegistry::for_policy(&policy, &ws)?,
+                &clock,
+            )
+            .override_gates(RequestId(request), &reason)
+            .await?;
             output::request(cli.json, &request)
         }
         Command::Rollback {
@@ -447,14 +507,20 @@ async fn run(cli: Cli) -> Result<(), Error> {
             reason,
         } => {
             let (ws, policy) = open(&dir, &actor, &clock).await?;
-            let request = desk(&policy, &actor, &ws, &clock)
-                .rollback(
-                    &ModelName(model),
-                    pointer.map(PointerName).as_ref(),
-                    version.map(VersionId).as_ref(),
-                    &reason,
-                )
-                .await?;
+            let request = desk(
+                &policy,
+                &actor,
+                &ws,
+                &AnyRegistry::for_policy(&policy, &ws)?,
+                &clock,
+            )
+            .rollback(
+                &ModelName(model),
+                pointer.map(PointerName).as_ref(),
+                version.map(VersionId).as_ref(),
+                &reason,
+            )
+            .await?;
             output::request(cli.json, &request)
         }
         Command::Requests { all } => {
@@ -504,7 +570,19 @@ async fn run(cli: Cli) -> Result<(), Error> {
             command: RegistryCommand::List { model },
         } => {
             let ws = Workspace::open(&dir).await?;
-            let mut models = ws.models().await?;
+            let policy = ws.policy()?;
+            let mut models = match policy.backends.registry.kind {
+                BackendKind::Mlflow => {
+                    let client = mlflow::Client::from_backend(
+                        &policy.backends.registry,
+                        mlflow::Config::default(),
+                    )?;
+                    client.list_with_runs().await?.models
+                }
+                BackendKind::Embedded | BackendKind::Prometheus | BackendKind::Alertmanager => {
+                    ws.models().await?
+                }
+            };
             if let Some(name) = &model {
                 models.retain(|m| m.name.as_str() == name);
                 if models.is_empty() {
@@ -512,6 +590,22 @@ async fn run(cli: Cli) -> Result<(), Error> {
                 }
             }
             output::models(cli.json, &models)
+        }
+        Command::Connect {
+            backend:
+                ConnectCommand::Mlflow {
+                    url,
+                    username,
+                    password_stdin,
+                },
+        } => {
+            let args = connect::ConnectMlflow {
+                url,
+                username,
+                password_stdin,
+            };
+            let done = connect::connect_mlflow(&dir, &args, &mut std::io::stdin()).await?;
+            output::connected(cli.json, &done)
         }
         Command::Alerts { owner } => {
             let (ws, policy) = open(&dir, &actor, &clock).await?;

@@ -362,3 +362,11 @@ pub fn drift(json: bool, report: &gatehouse_drift::DatasetDrift) -> Result<(), E
     );
     Ok(())
 }
+
+pub fn connected(json: bool, done: &crate::connect::Connected) -> Result<(), Error> {
+    if json {
+        return print_json(done);
+    }
+    println!("{}", done.text());
+    Ok(())
+}

@@ -12,6 +12,7 @@ pub mod demo;
 pub mod error;
 pub mod gate;
 pub mod layout;
+pub mod learn;
 pub mod monitor;
 pub mod policy;
 pub mod ports;

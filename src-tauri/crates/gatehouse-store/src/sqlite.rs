@@ -637,3 +637,44 @@ pub(crate) async fn windows(
     }
     Ok(windows)
 }
+
+pub(crate) async fn insert_learn_completion(
+    pool: &SqlitePool,
+    user: &UserName,
+    item: &str,
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO learn_progress (user, item, completed_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (user, item) DO NOTHING",
+    )
+    .bind(user.as_str())
+    .bind(item)
+    .bind(at.0)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Every stored completion as (user, item, completed_at), by user then time.
+pub(crate) async fn learn_completions(
+    pool: &SqlitePool,
+    user: Option<&UserName>,
+) -> Result<Vec<(UserName, String, Timestamp)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT user, item, completed_at FROM learn_progress
+         WHERE ?1 IS NULL OR user = ?1 ORDER BY user, completed_at, item",
+    )
+    .bind(user.map(UserName::as_str))
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok((
+                UserName(row.try_get("user")?),
+                row.try_get("item")?,
+                Timestamp(row.try_get("completed_at")?),
+            ))
+        })
+        .collect()
+}

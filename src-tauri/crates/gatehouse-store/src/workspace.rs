@@ -10,6 +10,10 @@ use gatehouse_core::audit::{AuditDraft, AuditEvent};
 use gatehouse_core::demo::{DemoAction, DemoWorkspace};
 use gatehouse_core::gate::{GateOverride, LatestReadings};
 use gatehouse_core::layout::layout_for;
+use gatehouse_core::learn::{
+    complete_step, team_progress, tour_view, LearnItem, LearnProgress, MemberProgress,
+    ProgressStore, StepId, Tour, TourSource, TourView, DEFAULT_TOUR, TOUR_FILE,
+};
 use gatehouse_core::monitor::{SampleValues, SampleWindow, Samples};
 use gatehouse_core::policy::UserName;
 use gatehouse_core::policy::{Policy, POLICY_FILE};
@@ -143,6 +147,7 @@ impl Workspace {
             path: policy_path.display().to_string(),
             source,
         })?;
+        write_default_tour(dir)?;
         let workspace = Workspace::open(dir).await?;
         let mut tx = workspace.pool.begin().await?;
         for model in &demo.models {
@@ -399,6 +404,180 @@ impl PromotionStore for Workspace {
 
     async fn record_reading(&self, reading: &Reading) -> Result<(), Error> {
         Ok(Workspace::record_reading(self, reading).await?)
+    }
+}
+
+/// Writes the default Learn tour into the workspace, where the team can edit and version it.
+fn write_default_tour(dir: &Path) -> Result<(), StoreError> {
+    let path = dir.join(TOUR_FILE);
+    let io = |action: &'static str| {
+        let path = path.display().to_string();
+        move |source| StoreError::Io {
+            action,
+            path,
+            source,
+        }
+    };
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(io("create"))?;
+    }
+    std::fs::write(&path, DEFAULT_TOUR).map_err(io("write"))
+}
+
+/// Learn mode: the tour as the workspace defines it, and the progress of its users.
+impl Workspace {
+    /// The tour as it is on disk now (`learn/tour.toml`), or the default when the workspace has
+    /// none. A broken file is an error naming its line, never a silent fallback.
+    pub fn tour(&self) -> Result<(Tour, TourSource), StoreError> {
+        let path = self.dir.join(TOUR_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok((Tour::parse(&text, TOUR_FILE)?, TourSource::Workspace)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Ok((Tour::parse(DEFAULT_TOUR, TOUR_FILE)?, TourSource::Default))
+            }
+            Err(source) => Err(StoreError::Io {
+                action: "read",
+                path: path.display().to_string(),
+                source,
+            }),
+        }
+    }
+
+    /// The tour for `user`, with the team's owners, the loop's states at `now` and their progress.
+    pub async fn tour_view(&self, user: &UserName, now: Timestamp) -> Result<TourView, Error> {
+        let policy = self.policy()?;
+        let (tour, source) = self.tour()?;
+        let status = loop_status(&policy, self, now).await?;
+        let progress = self.progress(user).await?;
+        Ok(tour_view(&tour, source, &policy, &status, &progress))
+    }
+
+    /// Marks a step of the current tour done for `user`.
+    pub async fn complete_step(
+        &self,
+        user: &UserName,
+        step: &StepId,
+        now: Timestamp,
+    ) -> Result<LearnProgress, Error> {
+        let (tour, _) = self.tour()?;
+        complete_step(&tour, self, user, step, now).await
+    }
+
+    /// Every user's progress through the current tour.
+    pub async fn team_progress(&self) -> Result<Vec<MemberProgress>, Error> {
+        let policy = self.policy()?;
+        let (tour, _) = self.tour()?;
+        Ok(team_progress(&tour, &policy, &self.all_progress().await?))
+    }
+}
+
+impl ProgressStore for Workspace {
+    async fn record_completion(
+        &self,
+        user: &UserName,
+        item: &LearnItem,
+        at: Timestamp,
+    ) -> Result<(), Error> {
+        Ok(sqlite::insert_learn_completion(&self.pool, user, &item.key(), at).await?)
+    }
+
+    async fn progress(&self, user: &UserName) -> Result<LearnProgress, Error> {
+        let rows = sqlite::learn_completions(&self.pool, Some(user)).await?;
+        Ok(LearnProgress::from_items(
+            user.clone(),
+            rows.into_iter().map(|(_, item, at)| (item, at)),
+        ))
+    }
+
+    async fn all_progress(&self) -> Result<Vec<LearnProgress>, Error> {
+        let mut by_user: BTreeMap<UserName, Vec<(String, Timestamp)>> = BTreeMap::new();
+        for (user, item, at) in sqlite::learn_completions(&self.pool, None).await? {
+            by_user.entry(user).or_default().push((item, at));
+        }
+        Ok(by_user
+            .into_iter()
+            .map(|(user, items)| LearnProgress::from_items(user, items))
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod learn_tests {
+    use super::*;
+    use gatehouse_core::demo;
+    use gatehouse_core::gate::GateState;
+    use gatehouse_core::learn::StepLive;
+
+    const NOW: Timestamp = Timestamp(1_795_000_000_000);
+
+    #[tokio::test]
+    async fn the_demo_brings_its_tour_and_progress_is_kept_per_user() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Workspace::create_demo(dir.path(), &demo::generate(1, NOW))
+            .await
+            .unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(TOUR_FILE)).unwrap(),
+            DEFAULT_TOUR
+        );
+        let sam = UserName::from("sam");
+        let view = ws.tour_view(&sam, NOW).await.unwrap();
+        assert_eq!(view.source, TourSource::Workspace);
+        assert_eq!((view.completed, view.steps.len()), (0, 14));
+        let dq = view.steps.iter().find(|s| s.id.as_str() == "data-quality").unwrap();
+        assert!(matches!(dq.live, StepLive::Gate { state: GateState::Blocked, .. }));
+
+        let before = ws.revision().await.unwrap();
+        ws.complete_step(&sam, &StepId::from("intro"), NOW).await.unwrap();
+        let again = ws
+            .complete_step(&sam, &StepId::from("intro"), Timestamp(NOW.0 + 1))
+            .await
+            .unwrap();
+        assert_eq!(again.steps.len(), 1);
+        assert_eq!(again.steps[0].at, NOW, "the first completion's time is kept");
+        assert_ne!(before.data, ws.revision().await.unwrap().data);
+        let err = ws
+            .complete_step(&sam, &StepId::from("nope"), NOW)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), gatehouse_core::ErrorCode::NotFound);
+
+        let team = ws.team_progress().await.unwrap();
+        let sam_row = team.iter().find(|m| m.user == sam).unwrap();
+        assert_eq!((sam_row.completed, sam_row.total), (1, 14));
+        assert!(team.iter().filter(|m| m.user != sam).all(|m| m.completed == 0));
+        assert_eq!(ws.tour_view(&sam, NOW).await.unwrap().completed, 1);
+    }
+
+    #[tokio::test]
+    async fn the_tour_file_is_read_live_and_a_broken_one_names_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Workspace::create_demo(dir.path(), &demo::generate(1, NOW))
+            .await
+            .unwrap();
+        let path = dir.path().join(TOUR_FILE);
+        let edited = DEFAULT_TOUR.replacen(
+            "title = \"How a model gets to production here\"",
+            "title = \"Welcome to the churn team\"",
+            1,
+        );
+        std::fs::write(&path, &edited).unwrap();
+        let sam = UserName::from("sam");
+        let view = ws.tour_view(&sam, NOW).await.unwrap();
+        assert_eq!(view.steps[0].title, "Welcome to the churn team");
+
+        std::fs::write(&path, edited.replacen("without_it = ", "without = ", 1)).unwrap();
+        let err = ws.tour_view(&sam, NOW).await.unwrap_err();
+        assert_eq!(err.code(), gatehouse_core::ErrorCode::Policy);
+        assert!(
+            err.to_string().starts_with("learn/tour.toml line 34:"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("unknown field `without`"), "{err}");
+
+        std::fs::remove_file(&path).unwrap();
+        let view = ws.tour_view(&sam, NOW).await.unwrap();
+        assert_eq!(view.source, TourSource::Default);
     }
 }
 
