@@ -607,3 +607,109 @@ fn the_drift_view_shows_which_features_drift_with_charts() -> Result<()> {
     panel.save_screenshot("drift.png")?;
     Ok(())
 }
+
+/// The `data-step` of the Learn view's current step.
+fn current_step_is(step: &str) -> String {
+    format!(
+        "const c = document.querySelector('[data-testid=learn-current]'); return !!c && c.dataset.step === '{step}';"
+    )
+}
+
+#[test]
+#[ignore = "needs the built app, tauri-driver and a display: run scripts/test"]
+fn a_newcomer_walks_the_tour_and_the_team_sees_it_done() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let ws = dir.path().join("ws");
+    gatehouse(&ws, &["demo"])?;
+    // The tour is data beside the policy: an edit shows without rebuilding anything.
+    let tour_path = ws.join("learn").join("tour.toml");
+    let tour = std::fs::read_to_string(&tour_path)?;
+    let edited = tour.replacen(
+        "title = \"How a model gets to production here\"",
+        "title = \"Welcome to the churn team\"",
+        1,
+    );
+    assert_ne!(tour, edited);
+    std::fs::write(&tour_path, edited)?;
+
+    let panel = Panel::open_as(&ws, "sam", "main[data-testid=loop-view][data-ready=true]")?;
+    let s = panel.session();
+    go_to(s, "learn")?;
+    let steps: Vec<String> = s
+        .execute(
+            "return [...document.querySelectorAll('[data-testid=learn-step]')].map(e => e.dataset.step);",
+            json!([]),
+        )?
+        .as_array()
+        .context("steps")?
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(steps.len(), 14, "{steps:?}");
+    assert_eq!(steps.first().map(String::as_str), Some("intro"));
+    assert!(steps.iter().any(|id| id == "data-quality"));
+    assert_eq!(s.wait_for_text("[data-testid=learn-progress]", WAIT)?, "0 of 14");
+    s.wait_until("the tour to start at its first step", &current_step_is("intro"), WAIT)?;
+    let title = s.wait_for_text("[data-testid=learn-current] h2", WAIT)?;
+    assert_eq!(title, "Welcome to the churn team");
+
+    for (i, id) in steps.iter().enumerate() {
+        s.wait_until(&format!("step {id} to be current"), &current_step_is(id), WAIT)?;
+        if id == "data-quality" {
+            // The tour speaks of this team: its owner, and the gate's state right now.
+            let live = s.wait_for_text("[data-testid=learn-current] [data-testid=learn-live]", WAIT)?;
+            assert!(
+                live.contains("Data platform") && live.contains("blocked"),
+                "{live:?}"
+            );
+            s.click(&s.wait_for("[data-testid=learn-show-me]", WAIT)?)?;
+            s.wait_for("main[data-testid=loop-view][data-ready=true]", WAIT)?;
+            s.wait_for(
+                "[data-testid=gate][data-gate='data-quality'][data-highlighted='true']",
+                WAIT,
+            )?;
+            assert_eq!(
+                s.find_all("[data-highlighted='true']")?.len(),
+                1,
+                "only the step's widget is highlighted"
+            );
+            panel.save_screenshot("learn-show-me.png")?;
+            s.click(&s.wait_for("[data-testid=back-to-tour]", WAIT)?)?;
+            s.wait_for("[data-testid=learn-view][data-ready=true]", WAIT)?;
+            s.wait_until("the tour to resume at data-quality", &current_step_is(id), WAIT)?;
+        }
+        s.click(&s.wait_for("[data-testid=learn-done]", WAIT)?)?;
+        s.wait_until(
+            &format!("step {id} to be marked done"),
+            &format!(
+                "return !!document.querySelector(\"[data-testid=learn-step][data-step='{id}'][data-done='true']\");"
+            ),
+            WAIT,
+        )?;
+        if i + 1 < steps.len() {
+            s.click(&s.wait_for("[data-testid=learn-next]", WAIT)?)?;
+        }
+    }
+
+    s.wait_until(
+        "the progress to read all done",
+        "const p = document.querySelector('[data-testid=learn-progress]'); return !!p && p.textContent.trim() === '14 of 14';",
+        WAIT,
+    )?;
+    s.wait_until(
+        "the team progress to show sam complete",
+        "const r = document.querySelector(\"[data-testid=team-progress][data-user='sam']\"); return !!r && r.dataset.complete === 'true' && r.textContent.includes('14 / 14');",
+        WAIT,
+    )?;
+    let others = s.execute(
+        "return [...document.querySelectorAll('[data-testid=team-progress]')].filter(r => r.dataset.user !== 'sam').map(r => r.dataset.complete);",
+        json!([]),
+    )?;
+    assert_eq!(
+        others,
+        json!(["false", "false", "false", "false"]),
+        "the rest of the team has not started"
+    );
+    panel.save_screenshot("learn.png")?;
+    Ok(())
+}

@@ -1,4 +1,4 @@
-// The panel's views (DESIGN §6). Loop, Registry, Promotions, Drift and Audit exist; the others are listed,
+// The panel's views (DESIGN §6). Loop, Registry, Promotions, Drift, Audit and Learn exist; the others are listed,
 // disabled, so the navigation already has its final shape.
 export type ViewId =
   | 'loop'
@@ -19,7 +19,7 @@ export const NAV_ITEMS: readonly NavItem[] = [
   { id: 'drift', label: 'Drift', enabled: true, hint: 'Live drift per feature' },
   { id: 'alerts', label: 'Alerts', enabled: false, hint: 'Alerts grouped by owner' },
   { id: 'audit', label: 'Audit', enabled: true, hint: 'The audit trail' },
-  { id: 'learn', label: 'Learn', enabled: false, hint: 'Guided tour and incident drills' },
+  { id: 'learn', label: 'Learn', enabled: true, hint: 'Guided tour and incident drills' },
   { id: 'settings', label: 'Settings', enabled: false, hint: 'Connections, credentials, roles' },
 ];
 

@@ -20,11 +20,34 @@ use serde::Serialize;
 pub enum Source {
     /// An Alertmanager named in `[backends.alerts]`.
     Alertmanager(Alertmanager),
-    /// The embedded workspace: Gatehouse's own rules, which raise no alerts yet.
-    Embedded,
+    /// The embedded workspace: Gatehouse's own rules over the loop and the drift board.
+    Embedded(AlertSnapshot),
 }
 
 impl Source {
+    /// The source the policy names; for the embedded workspace, the alerts its own rules raise
+    /// now.
+    pub async fn for_workspace(
+        policy: &Policy,
+        ws: &gatehouse_store::Workspace,
+        now: Timestamp,
+    ) -> Result<Source, Error> {
+        match Source::from_policy(policy)? {
+            Source::Embedded(_) => {
+                let status = gatehouse_core::status::loop_status(policy, ws, now).await?;
+                // A workspace with no monitored stream has no drift to alert on.
+                let board = gatehouse_core::monitor::board(policy, ws).await.ok();
+                let alerts =
+                    gatehouse_core::alert::rules::evaluate(policy, &status, board.as_ref());
+                Ok(Source::Embedded(AlertSnapshot {
+                    alerts,
+                    silences: Vec::new(),
+                }))
+            }
+            other => Ok(other),
+        }
+    }
+
     /// The source the policy names.
     pub fn from_policy(policy: &Policy) -> Result<Source, Error> {
         let backend = &policy.backends.alerts;
@@ -41,7 +64,7 @@ impl Source {
                     ClientOptions::default(),
                 )?))
             }
-            BackendKind::Embedded => Ok(Source::Embedded),
+            BackendKind::Embedded => Ok(Source::Embedded(AlertSnapshot::default())),
             BackendKind::Mlflow | BackendKind::Prometheus => Err(Error::Invalid(
                 "[backends.alerts] must be alertmanager or embedded".into(),
             )),
@@ -53,27 +76,29 @@ impl AlertSource for Source {
     async fn list(&self) -> Result<AlertSnapshot, Error> {
         match self {
             Source::Alertmanager(am) => am.list().await,
-            Source::Embedded => Ok(AlertSnapshot::default()),
+            Source::Embedded(snapshot) => Ok(snapshot.clone()),
         }
     }
 
     async fn acknowledge(&self, silence: &NewSilence) -> Result<SilenceId, Error> {
         match self {
             Source::Alertmanager(am) => am.acknowledge(silence).await,
-            Source::Embedded => Err(embedded_has_no_silences()),
+            Source::Embedded(_) => Err(embedded_has_no_silences()),
         }
     }
 
     async fn unacknowledge(&self, silence: &SilenceId) -> Result<(), Error> {
         match self {
             Source::Alertmanager(am) => am.unacknowledge(silence).await,
-            Source::Embedded => Err(embedded_has_no_silences()),
+            Source::Embedded(_) => Err(embedded_has_no_silences()),
         }
     }
 }
 
 fn embedded_has_no_silences() -> Error {
-    Error::Invalid("the embedded workspace has no alerts to acknowledge".into())
+    Error::Invalid(
+        "alerts of Gatehouse's own rules clear when their cause does; acknowledging them needs an Alertmanager".into(),
+    )
 }
 
 /// An alert in the CLI's JSON: DESIGN §5's keys, then what a person needs to act on it.
@@ -147,14 +172,14 @@ impl From<&Alert> for AlertDoc {
 }
 
 /// `gatehouse alerts [--owner O]`: every alert, or those `owner` owns.
-pub async fn list<S: PromotionStore + Sync>(
+pub async fn list(
     policy: &Policy,
-    store: &S,
+    store: &gatehouse_store::Workspace,
     actor: &UserName,
     now: Timestamp,
     owner: Option<&str>,
 ) -> Result<Vec<Alert>, Error> {
-    let source = Source::from_policy(policy)?;
+    let source = Source::for_workspace(policy, store, now).await?;
     let desk = AlertDesk {
         policy,
         actor: actor.clone(),

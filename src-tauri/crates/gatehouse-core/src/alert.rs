@@ -850,3 +850,143 @@ mod tests {
         let _ = parse_duration(&"9".repeat(30).to_string());
     }
 }
+
+/// Gatehouse's own rules, for a workspace without Alertmanager: a blocked gate, a gate whose
+/// source went quiet, and a feature drifting in the latest serving window each raise an alert
+/// owned by the gate's owner (drift: the retrain trigger's owner), with the gate's runbook.
+pub mod rules {
+    use std::collections::BTreeMap;
+
+    use super::{AlertId, ObservedAlert};
+    use crate::gate::{CheckOutcome, GateState, GateStatus};
+    use crate::monitor::DriftBoard;
+    use crate::policy::Policy;
+    use crate::status::LoopStatus;
+
+    fn observed(
+        id: String,
+        labels: &[(&str, String)],
+        summary: String,
+        runbook: Option<&str>,
+        starts_at: crate::time::Timestamp,
+    ) -> ObservedAlert {
+        let mut annotations = BTreeMap::from([("summary".to_owned(), summary)]);
+        if let Some(r) = runbook {
+            annotations.insert("runbook_url".to_owned(), r.to_owned());
+        }
+        ObservedAlert {
+            id: AlertId(id),
+            labels: labels
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect(),
+            annotations,
+            starts_at,
+            ends_at: None,
+            receivers: Vec::new(),
+            silenced_by: Vec::new(),
+        }
+    }
+
+    fn owner_label(gate: &GateStatus) -> Option<String> {
+        gate.owner.assigned.then(|| gate.owner.id.to_string())
+    }
+
+    /// The alerts the rules raise for `status` and, when given, the drift `board`.
+    pub fn evaluate(
+        policy: &Policy,
+        status: &LoopStatus,
+        board: Option<&DriftBoard>,
+    ) -> Vec<ObservedAlert> {
+        let runbook = |gate: &str| {
+            policy
+                .gates
+                .iter()
+                .find(|g| g.id.as_str() == gate)
+                .and_then(|g| g.runbook.as_deref())
+        };
+        let mut alerts = Vec::new();
+        for gate in &status.gates {
+            let (name, severity, outcome) = match gate.state {
+                GateState::Blocked => ("GateBlocked", "critical", CheckOutcome::Unmet),
+                GateState::Unknown => ("GateSourceQuiet", "warning", CheckOutcome::Stale),
+                GateState::Passed | GateState::Pending | GateState::Overridden => continue,
+            };
+            let since = gate
+                .evidence
+                .iter()
+                .filter(|e| e.outcome == outcome)
+                .filter_map(|e| e.read_at)
+                .min()
+                .unwrap_or(status.evaluated_at);
+            let mut labels = vec![
+                ("alertname", name.to_owned()),
+                ("severity", severity.to_owned()),
+                ("model", status.model.to_string()),
+                ("gate", gate.id.to_string()),
+            ];
+            if let Some(owner) = owner_label(gate) {
+                labels.push(("owner", owner));
+            }
+            alerts.push(observed(
+                format!("gatehouse/{name}/{}", gate.id),
+                &labels,
+                format!(
+                    "{} gate is {}: {}",
+                    gate.title,
+                    gate.state.id(),
+                    gate.summary
+                ),
+                runbook(gate.id.as_str()),
+                since,
+            ));
+        }
+        if let Some(board) = board {
+            let trigger = status
+                .gates
+                .iter()
+                .find(|g| g.id.as_str() == "retrain-trigger");
+            for f in &board.features {
+                let Some(last) = f.points.last() else {
+                    continue;
+                };
+                if !last.drifted {
+                    continue;
+                }
+                // Onset: the first window of the run of drifting windows that reaches now.
+                let onset = f
+                    .points
+                    .iter()
+                    .rev()
+                    .take_while(|p| p.drifted)
+                    .last()
+                    .map(|p| p.at)
+                    .unwrap_or(last.at);
+                let mut labels = vec![
+                    ("alertname", "FeatureDrift".to_owned()),
+                    ("severity", "warning".to_owned()),
+                    ("model", board.model.to_string()),
+                    ("feature", f.name.clone()),
+                ];
+                if let Some(owner) = trigger.and_then(owner_label) {
+                    labels.push(("owner", owner));
+                }
+                let direction = if f.is_test { "≤" } else { "≥" };
+                alerts.push(observed(
+                    format!("gatehouse/FeatureDrift/{}/{}", board.model, f.name),
+                    &labels,
+                    format!(
+                        "{} drifts: {} {} {direction} {}",
+                        f.name,
+                        f.method,
+                        crate::gate::fmt_num(last.score),
+                        crate::gate::fmt_num(f.threshold)
+                    ),
+                    runbook("retrain-trigger"),
+                    onset,
+                ));
+            }
+        }
+        alerts
+    }
+}

@@ -314,6 +314,7 @@ mod tests {
             to: Stage::Train,
             owner: "o".into(),
             protects: String::new(),
+            runbook: None,
             checks,
         }
     }

@@ -308,7 +308,10 @@ impl LearnProgress {
 
     /// Progress built from stored items, oldest first; items of kinds this version does not know
     /// are left out.
-    pub fn from_items(user: UserName, items: impl IntoIterator<Item = (String, Timestamp)>) -> Self {
+    pub fn from_items(
+        user: UserName,
+        items: impl IntoIterator<Item = (String, Timestamp)>,
+    ) -> Self {
         let mut steps: Vec<Completion> = items
             .into_iter()
             .filter_map(|(key, at)| match LearnItem::from_key(&key)? {
@@ -336,8 +339,10 @@ pub trait ProgressStore {
     ) -> impl Future<Output = Result<(), Error>> + Send;
 
     /// What `user` has done.
-    fn progress(&self, user: &UserName)
-        -> impl Future<Output = Result<LearnProgress, Error>> + Send;
+    fn progress(
+        &self,
+        user: &UserName,
+    ) -> impl Future<Output = Result<LearnProgress, Error>> + Send;
 
     /// What every user who did anything has done, by login.
     fn all_progress(&self) -> impl Future<Output = Result<Vec<LearnProgress>, Error>> + Send;
@@ -447,7 +452,9 @@ fn step_view(
         TourTarget::None | TourTarget::Stage { .. } => None,
     };
     let mut signals: Vec<SignalName> = Vec::new();
-    let from_checks = spec.into_iter().flat_map(|g| g.checks.iter().map(|c| &c.signal));
+    let from_checks = spec
+        .into_iter()
+        .flat_map(|g| g.checks.iter().map(|c| &c.signal));
     for signal in from_checks.chain(step.signals.iter()) {
         if !signals.contains(signal) {
             signals.push(signal.clone());
@@ -689,11 +696,16 @@ mod raw {
                 if !is_identifier(&id) {
                     return Err((
                         step.id.span().start,
-                        format!("step `{id}`: an id may hold only letters, digits, `-`, `_` and `.`"),
+                        format!(
+                            "step `{id}`: an id may hold only letters, digits, `-`, `_` and `.`"
+                        ),
                     ));
                 }
                 if !seen.insert(id.clone()) {
-                    return Err((step.id.span().start, format!("step `{id}` is defined twice")));
+                    return Err((
+                        step.id.span().start,
+                        format!("step `{id}` is defined twice"),
+                    ));
                 }
                 let target = TourTarget::parse(step.target.get_ref())
                     .map_err(|m| (step.target.span().start, format!("step `{id}`: {m}")))?;
@@ -1000,31 +1012,66 @@ mod tests {
                 );
             }
         }
-        let promotion = view.steps.iter().find(|s| s.id.as_str() == "promotion").unwrap();
+        let promotion = view
+            .steps
+            .iter()
+            .find(|s| s.id.as_str() == "promotion")
+            .unwrap();
         assert_eq!(
             promotion.in_your_team,
             "In your team, the Promotion gate is owned by Release council (#ml-releases) and is pending right now."
         );
-        assert!(promotion.body.contains("needs **2 approvals**"), "{}", promotion.body);
+        assert!(
+            promotion.body.contains("needs **2 approvals**"),
+            "{}",
+            promotion.body
+        );
         assert!(promotion.good.ends_with("Right now it is pending."));
-        let dq = view.steps.iter().find(|s| s.id.as_str() == "data-quality").unwrap();
+        let dq = view
+            .steps
+            .iter()
+            .find(|s| s.id.as_str() == "data-quality")
+            .unwrap();
         assert!(
             dq.body
                 .contains("Its checks: schema ≤ 0, missing-values ≤ 0.05, freshness ≤ 24."),
             "{}",
             dq.body
         );
-        assert!(dq.body.contains("**Data platform (#data-platform · dana@acme.example)**"));
-        assert!(matches!(dq.live, StepLive::Gate { state: GateState::Blocked, .. }));
+        assert!(dq
+            .body
+            .contains("**Data platform (#data-platform · dana@acme.example)**"));
+        assert!(matches!(
+            dq.live,
+            StepLive::Gate {
+                state: GateState::Blocked,
+                ..
+            }
+        ));
         let signals: Vec<&str> = dq.signals.iter().map(|s| s.as_str()).collect();
         assert_eq!(
             signals,
-            ["data.schema_violations", "data.missing_rate", "data.freshness_hours"]
+            [
+                "data.schema_violations",
+                "data.missing_rate",
+                "data.freshness_hours"
+            ]
         );
-        let train = view.steps.iter().find(|s| s.id.as_str() == "train").unwrap();
-        assert_eq!(train.in_your_team, "In your team, the Train stage is held right now.");
+        let train = view
+            .steps
+            .iter()
+            .find(|s| s.id.as_str() == "train")
+            .unwrap();
+        assert_eq!(
+            train.in_your_team,
+            "In your team, the Train stage is held right now."
+        );
         // A gate the status does not list (here: rollout) is reported, not invented.
-        let rollout = view.steps.iter().find(|s| s.id.as_str() == "rollout").unwrap();
+        let rollout = view
+            .steps
+            .iter()
+            .find(|s| s.id.as_str() == "rollout")
+            .unwrap();
         assert!(matches!(rollout.live, StepLive::Missing { .. }));
         assert!(rollout.in_your_team.contains("no gate `rollout`"));
     }

@@ -210,6 +210,8 @@ pub struct GateSpec {
     pub owner: String,
     /// What it protects against.
     pub protects: String,
+    /// Where the runbook for it is, if the policy names one.
+    pub runbook: Option<String>,
     /// Its checks, in order.
     pub checks: Vec<CheckSpec>,
 }
@@ -473,6 +475,7 @@ mod raw {
         to: Option<Spanned<String>>,
         owner: Option<Spanned<String>>,
         protects: Option<String>,
+        runbook: Option<String>,
         #[serde(default)]
         checks: Vec<Spanned<Check>>,
     }
@@ -616,6 +619,7 @@ mod raw {
                         to: default.to,
                         owner: default.owner_role.into(),
                         protects: default.protects.into(),
+                        runbook: None,
                         checks: Vec::new(),
                     },
                 };
@@ -895,6 +899,7 @@ mod raw {
             to,
             owner,
             protects,
+            runbook: gate.runbook,
             checks,
         })
     }

@@ -524,17 +524,32 @@ mod learn_tests {
         let view = ws.tour_view(&sam, NOW).await.unwrap();
         assert_eq!(view.source, TourSource::Workspace);
         assert_eq!((view.completed, view.steps.len()), (0, 14));
-        let dq = view.steps.iter().find(|s| s.id.as_str() == "data-quality").unwrap();
-        assert!(matches!(dq.live, StepLive::Gate { state: GateState::Blocked, .. }));
+        let dq = view
+            .steps
+            .iter()
+            .find(|s| s.id.as_str() == "data-quality")
+            .unwrap();
+        assert!(matches!(
+            dq.live,
+            StepLive::Gate {
+                state: GateState::Blocked,
+                ..
+            }
+        ));
 
         let before = ws.revision().await.unwrap();
-        ws.complete_step(&sam, &StepId::from("intro"), NOW).await.unwrap();
+        ws.complete_step(&sam, &StepId::from("intro"), NOW)
+            .await
+            .unwrap();
         let again = ws
             .complete_step(&sam, &StepId::from("intro"), Timestamp(NOW.0 + 1))
             .await
             .unwrap();
         assert_eq!(again.steps.len(), 1);
-        assert_eq!(again.steps[0].at, NOW, "the first completion's time is kept");
+        assert_eq!(
+            again.steps[0].at, NOW,
+            "the first completion's time is kept"
+        );
         assert_ne!(before.data, ws.revision().await.unwrap().data);
         let err = ws
             .complete_step(&sam, &StepId::from("nope"), NOW)
@@ -545,7 +560,10 @@ mod learn_tests {
         let team = ws.team_progress().await.unwrap();
         let sam_row = team.iter().find(|m| m.user == sam).unwrap();
         assert_eq!((sam_row.completed, sam_row.total), (1, 14));
-        assert!(team.iter().filter(|m| m.user != sam).all(|m| m.completed == 0));
+        assert!(team
+            .iter()
+            .filter(|m| m.user != sam)
+            .all(|m| m.completed == 0));
         assert_eq!(ws.tour_view(&sam, NOW).await.unwrap().completed, 1);
     }
 
@@ -699,7 +717,7 @@ mod tests {
                 assert!(
                     error
                         .message
-                        .starts_with("gatehouse.toml line 85: unknown field `maximum`"),
+                        .starts_with("gatehouse.toml line 86: unknown field `maximum`"),
                     "{}",
                     error.message
                 );

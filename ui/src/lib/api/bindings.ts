@@ -751,3 +751,170 @@ windows: Array<WindowDrift>,
  * The share of drifting features that makes dataset drift.
  */
 drift_share: number, };
+
+export type StepId = string;
+
+export type TourTarget = { "kind": "none" } | { "kind": "stage", 
+/**
+ * Which stage.
+ */
+stage: Stage, } | { "kind": "gate", 
+/**
+ * Which gate.
+ */
+gate: GateId, };
+
+export type TourSource = "workspace" | "default";
+
+export type StepLive = { "kind": "none" } | { "kind": "stage", 
+/**
+ * Which stage.
+ */
+stage: Stage, 
+/**
+ * Its state now.
+ */
+state: StageState, 
+/**
+ * What it holds now, such as `production → 3`; may be empty.
+ */
+detail: string, } | { "kind": "gate", 
+/**
+ * Which gate.
+ */
+gate: GateId, 
+/**
+ * Its name for people.
+ */
+title: string, 
+/**
+ * Its state now.
+ */
+state: GateState, 
+/**
+ * Why it is in that state, in one line.
+ */
+summary: string, 
+/**
+ * Who owns it in this team.
+ */
+owner: Owner, } | { "kind": "missing", 
+/**
+ * Which gate.
+ */
+gate: GateId, };
+
+export type StepView = { 
+/**
+ * The step's id.
+ */
+id: StepId, 
+/**
+ * What "Show me" highlights.
+ */
+target: TourTarget, 
+/**
+ * One line.
+ */
+title: string, 
+/**
+ * What the stage produces or the gate protects (Markdown-lite).
+ */
+body: string, 
+/**
+ * What fails without it.
+ */
+without_it: string, 
+/**
+ * What good looks like.
+ */
+good: string, 
+/**
+ * Signals that feed it: the gate's checks' signals first, then those the tour names.
+ */
+signals: Array<SignalName>, 
+/**
+ * The target as it stands now.
+ */
+live: StepLive, 
+/**
+ * One sentence about the target in this team now, such as "In your team, the Promotion gate
+ * is owned by Release council (#ml-releases) and is pending right now."; empty for none.
+ */
+in_your_team: string, 
+/**
+ * When the acting user marked the step done.
+ */
+done_at: Timestamp | null, };
+
+export type TourView = { 
+/**
+ * The tour's title.
+ */
+title: string, 
+/**
+ * Whether it is the workspace's own file or the default.
+ */
+source: TourSource, 
+/**
+ * The model the loop follows.
+ */
+model: ModelName, 
+/**
+ * Whose progress is shown.
+ */
+user: UserName, 
+/**
+ * The steps in order.
+ */
+steps: Array<StepView>, 
+/**
+ * How many steps the user has done.
+ */
+completed: number, };
+
+export type Completion = { 
+/**
+ * The step.
+ */
+step: StepId, 
+/**
+ * When it was first marked done.
+ */
+at: Timestamp, };
+
+export type LearnProgress = { 
+/**
+ * Whose progress.
+ */
+user: UserName, 
+/**
+ * Completed tour steps, oldest first.
+ */
+steps: Array<Completion>, };
+
+export type MemberProgress = { 
+/**
+ * The login.
+ */
+user: UserName, 
+/**
+ * A name for people.
+ */
+display_name: string, 
+/**
+ * Whether the policy knows the user.
+ */
+known: boolean, 
+/**
+ * Steps of the current tour done.
+ */
+completed: number, 
+/**
+ * Steps in the current tour.
+ */
+total: number, 
+/**
+ * When they last marked a step done.
+ */
+last_at: Timestamp | null, };

@@ -7,8 +7,10 @@ import type {
   AuditEvent,
   ErrorCode,
   ErrorReport,
+  LearnProgress,
   LoopUpdate,
   LoopView,
+  MemberProgress,
   Model,
   ModelName,
   PointerName,
@@ -17,6 +19,8 @@ import type {
   RequestView,
   RollbackPlan,
   Session,
+  StepId,
+  TourView,
   Verification,
   VersionId,
 } from './bindings';
@@ -227,4 +231,19 @@ export function driftChart(args: { feature: string; chart: 'score' | 'histogram'
 /** The features × windows heatmap as SVG text. */
 export function driftHeatmap(args: { theme: ChartTheme }): Promise<string> {
   return call<string>('drift_heatmap', { theme: args.theme });
+}
+
+/** The Learn tour for the acting user: steps with the team's owners, live states and progress. */
+export function learnTour(): Promise<TourView> {
+  return call<TourView>('learn_tour');
+}
+
+/** Marks a tour step done for the acting user (idempotent); rejects `not_found` for an unknown step. */
+export function learnComplete(step: StepId): Promise<LearnProgress> {
+  return call<LearnProgress>('learn_complete', { step });
+}
+
+/** Every user's progress through the tour: done and total steps. */
+export function learnTeam(): Promise<MemberProgress[]> {
+  return call<MemberProgress[]>('learn_team');
 }

@@ -4,6 +4,7 @@
 // Test helpers fail loudly on purpose: a panic is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod alerts;
 mod drift;
 mod promotions;
 mod status;

@@ -77,10 +77,10 @@ fn broken_policies_fail_with_the_line_and_never_panic() {
         (
             "max = 0.05",
             "maximum = 0.05",
-            "line 85",
+            "line 86",
             "unknown field `maximum`",
         ),
-        ("max = 0.05", "max = \"low\"", "line 85", "invalid type"),
+        ("max = 0.05", "max = \"low\"", "line 86", "invalid type"),
         (
             "id = \"data-quality\"\n",
             "id = \"data-quality\"\nfrom = \"dta\"\n",
