@@ -648,8 +648,15 @@ fn a_newcomer_walks_the_tour_and_the_team_sees_it_done() -> Result<()> {
     assert_eq!(steps.len(), 14, "{steps:?}");
     assert_eq!(steps.first().map(String::as_str), Some("intro"));
     assert!(steps.iter().any(|id| id == "data-quality"));
-    assert_eq!(s.wait_for_text("[data-testid=learn-progress]", WAIT)?, "0 of 14");
-    s.wait_until("the tour to start at its first step", &current_step_is("intro"), WAIT)?;
+    assert_eq!(
+        s.wait_for_text("[data-testid=learn-progress]", WAIT)?,
+        "0 of 14"
+    );
+    s.wait_until(
+        "the tour to start at its first step",
+        &current_step_is("intro"),
+        WAIT,
+    )?;
     let title = s.wait_for_text("[data-testid=learn-current] h2", WAIT)?;
     assert_eq!(title, "Welcome to the churn team");
 
@@ -657,7 +664,8 @@ fn a_newcomer_walks_the_tour_and_the_team_sees_it_done() -> Result<()> {
         s.wait_until(&format!("step {id} to be current"), &current_step_is(id), WAIT)?;
         if id == "data-quality" {
             // The tour speaks of this team: its owner, and the gate's state right now.
-            let live = s.wait_for_text("[data-testid=learn-current] [data-testid=learn-live]", WAIT)?;
+            let live =
+                s.wait_for_text("[data-testid=learn-current] [data-testid=learn-live]", WAIT)?;
             assert!(
                 live.contains("Data platform") && live.contains("blocked"),
                 "{live:?}"
@@ -676,7 +684,11 @@ fn a_newcomer_walks_the_tour_and_the_team_sees_it_done() -> Result<()> {
             panel.save_screenshot("learn-show-me.png")?;
             s.click(&s.wait_for("[data-testid=back-to-tour]", WAIT)?)?;
             s.wait_for("[data-testid=learn-view][data-ready=true]", WAIT)?;
-            s.wait_until("the tour to resume at data-quality", &current_step_is(id), WAIT)?;
+            s.wait_until(
+                "the tour to resume at data-quality",
+                &current_step_is(id),
+                WAIT,
+            )?;
         }
         s.click(&s.wait_for("[data-testid=learn-done]", WAIT)?)?;
         s.wait_until(
@@ -688,6 +700,7 @@ fn a_newcomer_walks_the_tour_and_the_team_sees_it_done() -> Result<()> {
         )?;
         if i + 1 < steps.len() {
             s.click(&s.wait_for("[data-testid=learn-next]", WAIT)?)?;
+
         }
     }
 

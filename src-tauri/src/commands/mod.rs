@@ -1,6 +1,7 @@
 //! The app commands, one file per domain. Each command converts its arguments, calls the core and
 //! converts the error; nothing more.
 
+pub mod alerts;
 pub mod drift;
 pub mod learn;
 pub mod loop_view;

@@ -4,102 +4,13 @@
 
 use std::collections::BTreeMap;
 
-use gatehouse_connectors::alertmanager::Alertmanager;
-use gatehouse_connectors::ClientOptions;
-use gatehouse_core::alert::{
-    format_duration, parse_duration, Alert, AlertDesk, AlertSnapshot, AlertSource, NewSilence,
-    Ownership, SilenceId,
-};
-use gatehouse_core::policy::{BackendKind, OwnerId, Policy, UserName};
+use gatehouse_connectors::alerts::AlertBackend;
+use gatehouse_core::alert::{format_duration, parse_duration, Alert, AlertDesk, Ownership};
+use gatehouse_core::policy::{OwnerId, Policy, UserName};
 use gatehouse_core::ports::PromotionStore;
 use gatehouse_core::time::Timestamp;
 use gatehouse_core::{Error, ErrorCode};
 use serde::Serialize;
-
-/// Where the workspace's alerts come from.
-pub enum Source {
-    /// An Alertmanager named in `[backends.alerts]`.
-    Alertmanager(Alertmanager),
-    /// The embedded workspace: Gatehouse's own rules over the loop and the drift board.
-    Embedded(AlertSnapshot),
-}
-
-impl Source {
-    /// The source the policy names; for the embedded workspace, the alerts its own rules raise
-    /// now.
-    pub async fn for_workspace(
-        policy: &Policy,
-        ws: &gatehouse_store::Workspace,
-        now: Timestamp,
-    ) -> Result<Source, Error> {
-        match Source::from_policy(policy)? {
-            Source::Embedded(_) => {
-                let status = gatehouse_core::status::loop_status(policy, ws, now).await?;
-                // A workspace with no monitored stream has no drift to alert on.
-                let board = gatehouse_core::monitor::board(policy, ws).await.ok();
-                let alerts =
-                    gatehouse_core::alert::rules::evaluate(policy, &status, board.as_ref());
-                Ok(Source::Embedded(AlertSnapshot {
-                    alerts,
-                    silences: Vec::new(),
-                }))
-            }
-            other => Ok(other),
-        }
-    }
-
-    /// The source the policy names.
-    pub fn from_policy(policy: &Policy) -> Result<Source, Error> {
-        let backend = &policy.backends.alerts;
-        match backend.kind {
-            BackendKind::Alertmanager => {
-                let url = backend.url.as_deref().ok_or_else(|| {
-                    Error::Invalid(
-                        "[backends.alerts] names an alertmanager without a url: run `gatehouse connect alertmanager URL`"
-                            .into(),
-                    )
-                })?;
-                Ok(Source::Alertmanager(Alertmanager::new(
-                    url,
-                    ClientOptions::default(),
-                )?))
-            }
-            BackendKind::Embedded => Ok(Source::Embedded(AlertSnapshot::default())),
-            BackendKind::Mlflow | BackendKind::Prometheus => Err(Error::Invalid(
-                "[backends.alerts] must be alertmanager or embedded".into(),
-            )),
-        }
-    }
-}
-
-impl AlertSource for Source {
-    async fn list(&self) -> Result<AlertSnapshot, Error> {
-        match self {
-            Source::Alertmanager(am) => am.list().await,
-            Source::Embedded(snapshot) => Ok(snapshot.clone()),
-        }
-    }
-
-    async fn acknowledge(&self, silence: &NewSilence) -> Result<SilenceId, Error> {
-        match self {
-            Source::Alertmanager(am) => am.acknowledge(silence).await,
-            Source::Embedded(_) => Err(embedded_has_no_silences()),
-        }
-    }
-
-    async fn unacknowledge(&self, silence: &SilenceId) -> Result<(), Error> {
-        match self {
-            Source::Alertmanager(am) => am.unacknowledge(silence).await,
-            Source::Embedded(_) => Err(embedded_has_no_silences()),
-        }
-    }
-}
-
-fn embedded_has_no_silences() -> Error {
-    Error::Invalid(
-        "alerts of Gatehouse's own rules clear when their cause does; acknowledging them needs an Alertmanager".into(),
-    )
-}
 
 /// An alert in the CLI's JSON: DESIGN §5's keys, then what a person needs to act on it.
 #[derive(Debug, Serialize)]
@@ -179,7 +90,7 @@ pub async fn list(
     now: Timestamp,
     owner: Option<&str>,
 ) -> Result<Vec<Alert>, Error> {
-    let source = Source::for_workspace(policy, store, now).await?;
+    let source = AlertBackend::for_workspace(policy, store, now).await?;
     let desk = AlertDesk {
         policy,
         actor: actor.clone(),
@@ -204,7 +115,7 @@ pub async fn ack<S: PromotionStore + Sync>(
     reason: &str,
 ) -> Result<Alert, Error> {
     let duration_ms = parse_duration(duration)?;
-    let source = Source::from_policy(policy)?;
+    let source = AlertBackend::from_policy(policy)?;
     AlertDesk {
         policy,
         actor: actor.clone(),
@@ -225,7 +136,7 @@ pub async fn unack<S: PromotionStore + Sync>(
     alert: &str,
     reason: Option<&str>,
 ) -> Result<Alert, Error> {
-    let source = Source::from_policy(policy)?;
+    let source = AlertBackend::from_policy(policy)?;
     AlertDesk {
         policy,
         actor: actor.clone(),

@@ -3,6 +3,7 @@
 //! validated before they become domain types.
 
 pub mod alertmanager;
+pub mod alerts;
 pub mod error;
 mod http;
 pub mod mlflow;

@@ -639,6 +639,90 @@ head: string,
  */
 first_bad: BadEvent | null, };
 
+export type AlertId = string;
+
+export type AlertName = string;
+
+export type SilenceId = string;
+
+export type Severity = "critical" | "warning" | "info" | "unknown";
+
+export type AlertState = "firing" | "acknowledged" | "resolved";
+
+export type Ownership = "label" | "receiver" | "unowned";
+
+export type Acknowledgement = { 
+/**
+ * The silence that carries it.
+ */
+silence: SilenceId, 
+/**
+ * Who.
+ */
+by: string, 
+/**
+ * Why.
+ */
+reason: string, 
+/**
+ * Since when.
+ */
+since: Timestamp, 
+/**
+ * Until when.
+ */
+until: Timestamp, 
+/**
+ * Milliseconds left at the time the alerts were read.
+ */
+remaining_ms: number, };
+
+export type Alert = { 
+/**
+ * Its identity at the source.
+ */
+id: AlertId, 
+/**
+ * Its `alertname`.
+ */
+name: AlertName, 
+/**
+ * How urgent.
+ */
+severity: Severity, 
+/**
+ * Its owner, when one was found.
+ */
+owner: Owner | null, 
+/**
+ * How the owner was found, or that none was.
+ */
+ownership: Ownership, 
+/**
+ * The runbook to follow.
+ */
+runbook: string | null, 
+/**
+ * What it is about, in a line.
+ */
+summary: string | null, 
+/**
+ * Where it stands.
+ */
+state: AlertState, 
+/**
+ * When it started firing.
+ */
+since: Timestamp, 
+/**
+ * Who acknowledged it, when acknowledged.
+ */
+acknowledgement: Acknowledgement | null, 
+/**
+ * All its labels.
+ */
+labels: { [key in string]: string }, };
+
 export type FeatureKind = "numerical" | "categorical";
 
 export type DriftPoint = { 
