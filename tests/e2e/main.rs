@@ -661,7 +661,11 @@ fn a_newcomer_walks_the_tour_and_the_team_sees_it_done() -> Result<()> {
     assert_eq!(title, "Welcome to the churn team");
 
     for (i, id) in steps.iter().enumerate() {
-        s.wait_until(&format!("step {id} to be current"), &current_step_is(id), WAIT)?;
+        s.wait_until(
+            &format!("step {id} to be current"),
+            &current_step_is(id),
+            WAIT,
+        )?;
         if id == "data-quality" {
             // The tour speaks of this team: its owner, and the gate's state right now.
             let live =
@@ -700,7 +704,6 @@ fn a_newcomer_walks_the_tour_and_the_team_sees_it_done() -> Result<()> {
         )?;
         if i + 1 < steps.len() {
             s.click(&s.wait_for("[data-testid=learn-next]", WAIT)?)?;
-
         }
     }
 

@@ -73,7 +73,7 @@ pub fn local_user(given: Option<String>) -> Result<UserName, StoreError> {
 pub struct Revision {
     /// Bumped by every write to the database, from any process.
     pub data: i64,
-    /// A hash of the policy file's bytes (0 when it cannot be read).
+    /// A hash of the policy file's and the tour file's bytes.
     pub policy: u64,
 }
 
@@ -223,15 +223,16 @@ impl Workspace {
     /// What has changed, cheaply: one row read and one file hashed.
     pub async fn revision(&self) -> Result<Revision, StoreError> {
         let data = sqlite::revision(&self.pool).await?;
-        let policy = match std::fs::read(self.policy_path()) {
-            Ok(bytes) => {
-                let mut h = std::collections::hash_map::DefaultHasher::new();
-                bytes.hash(&mut h);
-                h.finish()
-            }
-            Err(_) => 0,
-        };
-        Ok(Revision { data, policy })
+        // The policy and the team's tour are the workspace's editable files; a missing file
+        // hashes as empty.
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        for path in [self.policy_path(), self.dir.join(TOUR_FILE)] {
+            std::fs::read(path).unwrap_or_default().hash(&mut h);
+        }
+        Ok(Revision {
+            data,
+            policy: h.finish(),
+        })
     }
 
     /// The loop of the policy's model with its layout, as the panel draws it.
