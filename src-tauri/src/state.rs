@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use gatehouse_connectors::registry::AnyRegistry;
 use gatehouse_core::demo;
 use gatehouse_core::monitor::DriftBoard;
 use gatehouse_core::policy::{Policy, UserName};
@@ -85,16 +86,18 @@ impl AppState {
     /// Runs a use-case as the acting user, now, against the workspace.
     pub async fn act<T>(
         &self,
-        f: impl AsyncFnOnce(&Desk<'_, Workspace, Workspace>) -> Result<T, Error>,
+        f: impl AsyncFnOnce(&Desk<'_, Workspace, AnyRegistry<'_, Workspace>>) -> Result<T, Error>,
     ) -> Result<T, IpcError> {
         let ws = self.workspace()?;
         let policy = self.policy()?;
+        // Pointers move in the registry the policy names, never in another.
+        let registry = AnyRegistry::for_policy(&policy, ws)?;
         let desk = Desk {
             policy: &policy,
             actor: self.user()?.clone(),
             now: SystemClock.now(),
             store: ws,
-            registry: ws,
+            registry: &registry,
             observer: &Quiet,
         };
         Ok(f(&desk).await?)

@@ -1,9 +1,10 @@
 //! Registry, promotions, rollbacks and the audit log: each command hands its validated arguments
 //! to a core use-case as the acting user.
 
+use gatehouse_connectors::registry::AnyRegistry;
 use gatehouse_core::access::{session, Session};
 use gatehouse_core::audit::{verify, AuditEvent, Verification};
-use gatehouse_core::ports::{PromotionStore, WorkspaceRead};
+use gatehouse_core::ports::PromotionStore;
 use gatehouse_core::promotion::{PromotionRequest, RequestId, RequestView, RollbackPlan};
 use gatehouse_core::reading::ModelName;
 use gatehouse_core::registry::{Model, PointerName, VersionId};
@@ -21,7 +22,10 @@ pub async fn session_info(state: State<'_, AppState>) -> Result<Session, IpcErro
 /// Models with their versions and pointers.
 #[tauri::command]
 pub async fn registry_models(state: State<'_, AppState>) -> Result<Vec<Model>, IpcError> {
-    Ok(state.workspace()?.models().await?)
+    let ws = state.workspace()?;
+    Ok(AnyRegistry::for_policy(&state.policy()?, ws)?
+        .models()
+        .await?)
 }
 
 /// Every request, newest first, with whether the acting user may approve it.

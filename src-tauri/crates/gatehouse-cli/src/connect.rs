@@ -2,22 +2,14 @@
 //! credential, stores it in the OS keyring, and points `[backends.registry]` of `gatehouse.toml`
 //! at the server, naming only the keyring entry. The rest of the policy file is kept byte for
 //! byte: only the lines of that one table change, and the result is parsed before it is written.
-//!
-//! Also [`AnyRegistry`], the registry port as the policy chooses it (embedded or MLflow), for the
-//! commands that move pointers.
 
 use std::io::Read;
 use std::path::Path;
 
 use gatehouse_connectors::mlflow::{Client, Config};
 use gatehouse_connectors::secret::{self, Credential, Secret};
-use gatehouse_core::policy::{BackendKind, Policy, UserName, POLICY_FILE};
-use gatehouse_core::ports::Registry;
-use gatehouse_core::promotion::RequestId;
-use gatehouse_core::reading::ModelName;
-use gatehouse_core::registry::{PointerName, VersionId};
+use gatehouse_core::policy::{Policy, POLICY_FILE};
 use gatehouse_core::{Error, ErrorCode};
-use gatehouse_store::Workspace;
 use serde::Serialize;
 
 /// What `gatehouse connect mlflow` was asked.
@@ -292,71 +284,6 @@ fn write_atomically(path: &Path, text: &str) -> Result<(), Error> {
     };
     std::fs::write(&tmp, text).map_err(fail)?;
     std::fs::rename(&tmp, path).map_err(fail)
-}
-
-/// The registry whose pointers move, as the policy's `[backends.registry]` says: the workspace's
-/// embedded registry, or an MLflow server with its credential from the keyring.
-#[derive(Debug)]
-pub enum AnyRegistry<'a> {
-    /// The workspace database.
-    Embedded(&'a Workspace),
-    /// An MLflow server.
-    Mlflow(Box<Client>),
-}
-
-impl<'a> AnyRegistry<'a> {
-    /// The registry `policy` names, for the workspace `ws`.
-    pub fn for_policy(policy: &Policy, ws: &'a Workspace) -> Result<AnyRegistry<'a>, Error> {
-        match policy.backends.registry.kind {
-            BackendKind::Mlflow => Ok(AnyRegistry::Mlflow(Box::new(Client::from_backend(
-                &policy.backends.registry,
-                Config::default(),
-            )?))),
-            BackendKind::Embedded | BackendKind::Prometheus | BackendKind::Alertmanager => {
-                Ok(AnyRegistry::Embedded(ws))
-            }
-        }
-    }
-}
-
-impl Registry for AnyRegistry<'_> {
-    async fn pointer(
-        &self,
-        model: &ModelName,
-        pointer: &PointerName,
-    ) -> Result<Option<VersionId>, Error> {
-        match self {
-            AnyRegistry::Embedded(ws) => ws.pointer(model, pointer).await,
-            AnyRegistry::Mlflow(c) => c.pointer(model, pointer).await,
-        }
-    }
-
-    async fn version_exists(&self, model: &ModelName, version: &VersionId) -> Result<bool, Error> {
-        match self {
-            AnyRegistry::Embedded(ws) => ws.version_exists(model, version).await,
-            AnyRegistry::Mlflow(c) => c.version_exists(model, version).await,
-        }
-    }
-
-    async fn move_pointer(
-        &self,
-        model: &ModelName,
-        pointer: &PointerName,
-        version: &VersionId,
-        actor: &UserName,
-        request: RequestId,
-    ) -> Result<String, Error> {
-        match self {
-            AnyRegistry::Embedded(ws) => {
-                ws.move_pointer(model, pointer, version, actor, request)
-                    .await
-            }
-            AnyRegistry::Mlflow(c) => {
-                c.move_pointer(model, pointer, version, actor, request)
-                    .await
-            }
-        }
-    }
 }
 
 #[cfg(test)]

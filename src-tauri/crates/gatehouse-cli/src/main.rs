@@ -9,16 +9,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use connect::AnyRegistry;
 use gatehouse_charts::{render_loop, Format, Theme};
-use gatehouse_connectors::mlflow;
+use gatehouse_connectors::registry::AnyRegistry;
 use gatehouse_core::audit;
 use gatehouse_core::demo;
 use gatehouse_core::layout::layout_for;
-use gatehouse_core::policy::BackendKind;
 use gatehouse_core::policy::{Policy, UserName};
+use gatehouse_core::ports::PromotionStore;
 use gatehouse_core::ports::Registry;
-use gatehouse_core::ports::{PromotionStore, WorkspaceRead};
 use gatehouse_core::promotion::{Desk, Observer, Phase, RequestId, RequestState};
 use gatehouse_core::reading::{ModelName, Reading, SignalName};
 use gatehouse_core::registry::{PointerName, VersionId};
@@ -571,18 +569,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
         } => {
             let ws = Workspace::open(&dir).await?;
             let policy = ws.policy()?;
-            let mut models = match policy.backends.registry.kind {
-                BackendKind::Mlflow => {
-                    let client = mlflow::Client::from_backend(
-                        &policy.backends.registry,
-                        mlflow::Config::default(),
-                    )?;
-                    client.list_with_runs().await?.models
-                }
-                BackendKind::Embedded | BackendKind::Prometheus | BackendKind::Alertmanager => {
-                    ws.models().await?
-                }
-            };
+            let mut models = AnyRegistry::for_policy(&policy, &ws)?.models().await?;
             if let Some(name) = &model {
                 models.retain(|m| m.name.as_str() == name);
                 if models.is_empty() {

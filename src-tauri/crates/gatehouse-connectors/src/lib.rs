@@ -8,6 +8,7 @@ pub mod error;
 mod http;
 pub mod mlflow;
 pub mod prometheus;
+pub mod registry;
 pub mod secret;
 
 pub use error::ConnectorError;
