@@ -40,6 +40,16 @@ fn user() -> Option<String> {
     })
 }
 
+/// How often a demo workspace's serving stream moves on: `$GATEHOUSE_DEMO_STREAM_SECS`
+/// (0 turns it off), else every 20 s.
+fn demo_stream_interval() -> Option<std::time::Duration> {
+    let secs = std::env::var("GATEHOUSE_DEMO_STREAM_SECS")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(20);
+    (secs > 0).then(|| std::time::Duration::from_secs(secs))
+}
+
 /// Runs the panel until its window closes.
 pub fn run() -> ExitCode {
     let (dir, user) = (workspace_dir(), user());
@@ -47,6 +57,9 @@ pub fn run() -> ExitCode {
         .setup(move |app| {
             use tauri::Manager as _;
             let state = tauri::async_runtime::block_on(state::AppState::open(dir, user));
+            if let Some(every) = demo_stream_interval() {
+                state.start_demo_stream(every);
+            }
             app.manage(state);
             Ok(())
         })

@@ -51,6 +51,29 @@ impl AppState {
         state
     }
 
+    /// On a demo workspace, moves its serving stream on by one window every `every`, so the
+    /// Drift view and the retrain trigger change while you watch. Stops on any other workspace.
+    pub fn start_demo_stream(&self, every: std::time::Duration) {
+        let Ok(ws) = self.workspace() else {
+            return;
+        };
+        let ws = ws.clone();
+        tauri::async_runtime::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                match ws
+                    .advance_demo_stream(demo::DEFAULT_SEED, SystemClock.now())
+                    .await
+                {
+                    Ok(true) => {}
+                    Ok(false) => break,
+                    // A broken policy pauses the stream; it resumes once the file is fixed.
+                    Err(_) => {}
+                }
+            }
+        });
+    }
+
     /// The open workspace.
     pub fn workspace(&self) -> Result<&Workspace, IpcError> {
         self.workspace

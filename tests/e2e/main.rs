@@ -90,8 +90,14 @@ impl Panel {
         Panel::open_as(workspace, "erin", ready)
     }
 
-    /// Opens the app acting as `user` and waits until `ready` matches.
+    /// Opens the app acting as `user` and waits until `ready` matches. The demo's live stream is
+    /// off, so that states do not move under a journey that compares them.
     fn open_as(workspace: &Path, user: &str, ready: &str) -> Result<Panel> {
+        Panel::launch(workspace, user, ready, 0)
+    }
+
+    /// Opens the app with the demo's serving stream moving every `stream_secs` (0: still).
+    fn launch(workspace: &Path, user: &str, ready: &str, stream_secs: u64) -> Result<Panel> {
         let app = env_path("GATEHOUSE_APP")?;
         let home = tempfile::tempdir()?;
         let (port, native) = (free_port()?, free_port()?);
@@ -108,6 +114,7 @@ impl Panel {
                 .env("XDG_CACHE_HOME", home.path().join("cache"))
                 .env("NO_AT_BRIDGE", "1")
                 .env("GATEHOUSE_WORKSPACE", workspace)
+                .env("GATEHOUSE_DEMO_STREAM_SECS", stream_secs.to_string())
                 .stdout(Stdio::null())
                 .stderr(Stdio::inherit())
                 .spawn()
@@ -727,5 +734,130 @@ fn a_newcomer_walks_the_tour_and_the_team_sees_it_done() -> Result<()> {
         "the rest of the team has not started"
     );
     panel.save_screenshot("learn.png")?;
+    Ok(())
+}
+
+/// The owners (`data-owner`) of the Alerts view's groups, in order.
+fn alert_groups(s: &Session) -> Result<Vec<String>> {
+    Ok(s.execute(
+        "return [...document.querySelectorAll('[data-testid=alert-group]')].map(g => g.dataset.owner);",
+        json!([]),
+    )?
+    .as_array()
+    .context("groups")?
+    .iter()
+    .filter_map(|v| v.as_str().map(str::to_owned))
+    .collect())
+}
+
+#[test]
+#[ignore = "needs the built app, tauri-driver and a display: run scripts/test"]
+fn alerts_are_grouped_by_owner_and_a_refused_acknowledge_says_why() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let ws = dir.path().join("ws");
+    gatehouse(&ws, &["demo"])?;
+    let panel = Panel::open_as(&ws, "dana", "main[data-testid=loop-view][data-ready=true]")?;
+    let s = panel.session();
+    go_to(s, "alerts")?;
+
+    // Gatehouse's own rules: the blocked data-quality gate pages its owner, drift pages on-call.
+    let gate_blocked = "[data-testid=alert-group][data-owner='data-platform'] [data-testid=alert][data-alert='GateBlocked']";
+    s.wait_for(gate_blocked, WAIT)?;
+    let drift = s.find_all(
+        "[data-testid=alert-group][data-owner='ml-oncall'] [data-testid=alert][data-alert='FeatureDrift']",
+    )?;
+    assert!(!drift.is_empty(), "FeatureDrift alerts for ml-oncall");
+    let all_groups = alert_groups(s)?;
+    assert!(
+        all_groups.iter().any(|g| g == "data-platform")
+            && all_groups.iter().any(|g| g == "ml-oncall"),
+        "{all_groups:?}"
+    );
+
+    // Mine: dana belongs to data-platform and ml-oncall, so only their groups stay.
+    s.click(&s.wait_for("[data-testid=alerts-mine]", WAIT)?)?;
+    s.wait_until(
+        "the Mine toggle to be on",
+        "const b = document.querySelector('[data-testid=alerts-mine]'); return !!b && b.getAttribute('aria-pressed') === 'true';",
+        WAIT,
+    )?;
+    let mine = alert_groups(s)?;
+    assert!(!mine.is_empty(), "dana owns alerts");
+    assert!(
+        mine.iter()
+            .all(|g| g == "data-platform" || g == "ml-oncall"),
+        "{mine:?}"
+    );
+    assert!(mine.iter().any(|g| g == "data-platform") && mine.iter().any(|g| g == "ml-oncall"));
+
+    // Acknowledging an alert of Gatehouse's own rules is refused, and the card says why.
+    s.click(&s.wait_for(&format!("{gate_blocked} [data-testid=alert-ack]"), WAIT)?)?;
+    s.wait_for("[data-testid=ack-duration]", WAIT)?;
+    let duration = s.execute(
+        "return document.querySelector('[data-testid=ack-duration]').value;",
+        json!([]),
+    )?;
+    assert_eq!(duration, json!("2h"), "two hours by default");
+    let reason = s.wait_for("[data-testid=ack-reason]", WAIT)?;
+    s.send_keys(&reason, "schema fix is deploying")?;
+    panel.save_screenshot("alerts-ack-dialog.png")?;
+    s.click(&s.wait_for("[data-testid=ack-confirm]", WAIT)?)?;
+    let refusal = s.wait_for_text(
+        &format!("{gate_blocked} [data-testid=alert-result][data-ok='false']"),
+        WAIT,
+    )?;
+    assert!(refusal.contains("Alertmanager"), "{refusal:?}");
+    s.wait_for(&format!("{gate_blocked}[data-state='firing']"), WAIT)?;
+    panel.save_screenshot("alerts.png")?;
+    Ok(())
+}
+
+#[test]
+#[ignore = "needs the built app, tauri-driver and a display: run scripts/test"]
+fn the_drift_charts_move_while_you_watch() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let ws = dir.path().join("ws");
+    gatehouse(&ws, &["demo"])?;
+    let panel = Panel::launch(
+        &ws,
+        "dana",
+        "main[data-testid=loop-view][data-ready=true]",
+        2,
+    )?;
+    let s = panel.session();
+    go_to(s, "drift")?;
+    let src = "return document.querySelector('[data-testid=drift-heatmap]').getAttribute('src');";
+    let first = s.execute(src, json!([]))?;
+    let first = first.as_str().context("heatmap src")?.to_owned();
+    s.wait_until(
+        "the heatmap to redraw with a new window",
+        &format!(
+            "const i = document.querySelector('[data-testid=drift-heatmap]'); return !!i && i.getAttribute('src') !== {};",
+            serde_json::to_string(&first)?
+        ),
+        WAIT,
+    )?;
+    // The stream lives in the workspace: the CLI sees the windows the panel added.
+    let status: Value = serde_json::from_str(&gatehouse(&ws, &["--json", "status"])?)?;
+    let trigger = status["gates"]
+        .as_array()
+        .context("gates")?
+        .iter()
+        .find(|g| g["id"] == "retrain-trigger")
+        .context("retrain trigger")?
+        .clone();
+    let drift = trigger["evidence"]
+        .as_array()
+        .context("evidence")?
+        .iter()
+        .find(|e| e["check"] == "drift")
+        .context("drift check")?
+        .clone();
+    let read_at = drift["read_at"].as_i64().context("read_at")?;
+    let evaluated = status["evaluated_at"].as_i64().context("evaluated_at")?;
+    assert!(
+        evaluated - read_at < 60_000,
+        "the drift reading is fresh: {read_at} vs {evaluated}"
+    );
     Ok(())
 }

@@ -381,8 +381,15 @@ fn features_at(rng: &mut SplitMix64, rows: usize, t: f64) -> BTreeMap<String, Sa
     let mut plan = Vec::with_capacity(rows);
     let mut region = Vec::with_capacity(rows);
     let mut contract = Vec::with_capacity(rows);
-    // The first 40 % of the stream looks like training; then the shift sets in.
-    let late = ((t - 0.4) / 0.6).max(0.0);
+    // The first 40 % of the stream looks like training; then the shift sets in. Past t = 1 (the
+    // live stream after creation) it grows slowly, capped so numbers stay plausible.
+    let late = ((t.min(2.0) - 0.4) / 0.6).max(0.0);
+    // At t = 1.3 a new market opens: the region mix jumps at once.
+    let regions: [(&str, f64); 3] = if t >= 1.3 {
+        [("amer", 0.35), ("emea", 0.30), ("apac", 0.35)]
+    } else {
+        [("amer", 0.45), ("emea", 0.40), ("apac", 0.15)]
+    };
     let missing_spend = 0.02 + 0.10 * late * late;
     for _ in 0..rows {
         tenure.push(
@@ -403,9 +410,7 @@ fn features_at(rng: &mut SplitMix64, rows: usize, t: f64) -> BTreeMap<String, Sa
         plan.push(Some(
             pick(rng, &[("basic", 0.55), ("pro", 0.35), ("enterprise", 0.10)]).to_owned(),
         ));
-        region.push(Some(
-            pick(rng, &[("amer", 0.45), ("emea", 0.40), ("apac", 0.15)]).to_owned(),
-        ));
+        region.push(Some(pick(rng, &regions).to_owned()));
         contract.push(Some(
             pick(
                 rng,
@@ -428,6 +433,28 @@ fn features_at(rng: &mut SplitMix64, rows: usize, t: f64) -> BTreeMap<String, Sa
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
     .collect()
+}
+
+/// How far the live stream has gone after `windows_so_far` windows: 24 windows make t = 1; each
+/// further window adds 0.03.
+fn stream_t(windows_so_far: u64) -> f64 {
+    if windows_so_far < WINDOWS as u64 {
+        windows_so_far as f64 / (WINDOWS - 1) as f64
+    } else {
+        1.0 + (windows_so_far + 1 - WINDOWS as u64) as f64 * 0.03
+    }
+}
+
+/// The demo's serving stream going on after creation: window number `n` (counting from 0, so
+/// the first live one is 24), deterministic in `seed` and `n`. Drift keeps growing, and from the
+/// tenth live window the region mix jumps, so the Drift view moves while you watch.
+pub fn live_window(seed: u64, n: u64, start: Timestamp, end: Timestamp) -> SampleWindow {
+    let mut rng = SplitMix64(seed ^ n.wrapping_mul(0x2545_F491_4F6C_DD1D));
+    SampleWindow {
+        start,
+        end,
+        features: features_at(&mut rng, WINDOW_ROWS, stream_t(n)),
+    }
 }
 
 /// The training reference and 24 hourly serving windows ending now.

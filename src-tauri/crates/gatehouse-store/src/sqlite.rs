@@ -678,3 +678,30 @@ pub(crate) async fn learn_completions(
         })
         .collect()
 }
+
+pub(crate) async fn count_readings(
+    pool: &SqlitePool,
+    model: &ModelName,
+    signal: &str,
+) -> Result<i64, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM readings WHERE model = ?1 AND signal = ?2")
+            .bind(model.as_str())
+            .bind(signal)
+            .fetch_one(pool)
+            .await?,
+    )
+}
+
+pub(crate) async fn delete_window(
+    conn: &mut SqliteConnection,
+    model: &ModelName,
+    start: Timestamp,
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM samples WHERE model = ?1 AND role = 'window' AND window_start = ?2")
+        .bind(model.as_str())
+        .bind(start.0)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -257,6 +257,64 @@ impl Workspace {
         }
     }
 
+    /// Moves a demo workspace's serving stream on by one window ending `now`, dropping the oldest
+    /// so 24 remain, and records what the drift engine finds in it — as a live monitor would.
+    /// Does nothing (returns false) on a workspace that is not a demo or has no stream.
+    pub async fn advance_demo_stream(&self, seed: u64, now: Timestamp) -> Result<bool, Error> {
+        let policy = self.policy()?;
+        if !policy.demo {
+            return Ok(false);
+        }
+        let model = policy.model.clone();
+        let windows = sqlite::windows(&self.pool, &model).await?;
+        let Some(last) = windows.last() else {
+            return Ok(false);
+        };
+        let n = sqlite::count_readings(&self.pool, &model, "monitor.share_drifted").await?;
+        let end = Timestamp(now.0.max(last.end.0 + 1));
+        let window = gatehouse_core::demo::live_window(seed, n.max(0) as u64, last.end, end);
+        let mut tx = sqlite::write_tx(&self.pool).await?;
+        for (feature, values) in &window.features {
+            sqlite::insert_sample(
+                &mut tx,
+                &model,
+                feature,
+                Some((window.start, window.end)),
+                values,
+            )
+            .await?;
+        }
+        if let Some(oldest) = windows.first().filter(|_| windows.len() >= 24) {
+            sqlite::delete_window(&mut tx, &model, oldest.start).await?;
+        }
+        tx.commit().await.map_err(StoreError::from)?;
+        let board = gatehouse_core::monitor::board(&policy, self).await?;
+        if let Some(latest) = board.windows.last() {
+            let drifting: Vec<&str> = board
+                .features
+                .iter()
+                .filter(|f| f.points.last().is_some_and(|p| p.drifted))
+                .map(|f| f.name.as_str())
+                .collect();
+            self.record_reading(&Reading {
+                model,
+                signal: gatehouse_core::reading::SignalName::from("monitor.share_drifted"),
+                value: latest.share_drifted,
+                read_at: latest.end,
+                source: "drift:churn-serving".into(),
+                note: Some(format!(
+                    "{} of {} features drifting{}{}",
+                    drifting.len(),
+                    board.features.len(),
+                    if drifting.is_empty() { "" } else { ": " },
+                    drifting.join(", ")
+                )),
+            })
+            .await?;
+        }
+        Ok(true)
+    }
+
     /// Records a measured value.
     pub async fn record_reading(&self, reading: &Reading) -> Result<(), StoreError> {
         let mut conn = self.pool.acquire().await?;
@@ -653,6 +711,19 @@ mod tests {
         .unwrap();
         assert_eq!(format!("{board:?}"), format!("{expected:?}"));
         assert_eq!(board.windows.len(), 24);
+
+        // The live stream moves on: still 24 windows, the newest ending now, one more reading.
+        let later = Timestamp(NOW.0 + 60_000);
+        assert!(ws
+            .advance_demo_stream(demo::DEFAULT_SEED, later)
+            .await
+            .unwrap());
+        let moved = gatehouse_core::monitor::board(&ws.policy().unwrap(), &ws)
+            .await
+            .unwrap();
+        assert_eq!(moved.windows.len(), 24);
+        assert_eq!(moved.windows.last().unwrap().end, later);
+        assert_eq!(moved.windows[0].start, board.windows[1].start);
 
         let policy = ws.policy().unwrap();
         let status = loop_status(&policy, &ws, NOW).await.unwrap();
