@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { NAV_ITEMS, viewFromHash } from './nav';
 
 describe('navigation', () => {
-  it('enables loop, registry, promotions, drift, audit and learn', () => {
-    expect(NAV_ITEMS.filter((i) => i.enabled).map((i) => i.id)).toEqual(['loop', 'registry', 'promotions', 'drift', 'audit', 'learn']);
+  it('enables loop, registry, promotions, drift, alerts, audit and learn', () => {
+    expect(NAV_ITEMS.filter((i) => i.enabled).map((i) => i.id)).toEqual(['loop', 'registry', 'promotions', 'drift', 'alerts', 'audit', 'learn']);
   });
 
   it('reads an enabled view from the location hash', () => {
@@ -12,7 +12,8 @@ describe('navigation', () => {
     expect(viewFromHash('registry')).toBe('registry');
     expect(viewFromHash('#drift')).toBe('drift');
     expect(viewFromHash('#learn')).toBe('learn');
-    expect(viewFromHash('#alerts')).toBeNull();
+    expect(viewFromHash('#alerts')).toBe('alerts');
+    expect(viewFromHash('#settings')).toBeNull();
     expect(viewFromHash('')).toBeNull();
     expect(viewFromHash('#nope')).toBeNull();
   });

@@ -13,6 +13,9 @@ vi.mock('@tauri-apps/api/core', () => ({
 }));
 
 const {
+  alertAck,
+  alertsList,
+  alertUnack,
   approveRequest,
   auditEvents,
   auditVerify,
@@ -83,7 +86,7 @@ describe('watchLoop', () => {
   });
 });
 
-describe('registry, promotion, audit and drift commands', () => {
+describe('registry, promotion, audit, drift and alert commands', () => {
   it('invoke the Rust command names with the argument names it reads', async () => {
     invoke.mockResolvedValue('ok');
     const cases: [() => Promise<unknown>, string, Record<string, unknown> | undefined][] = [
@@ -122,6 +125,15 @@ describe('registry, promotion, audit and drift commands', () => {
         { feature: 'plan', chart: 'histogram', theme: 'light' },
       ],
       [() => driftHeatmap({ theme: 'light' }), 'drift_heatmap', { theme: 'light' }],
+      [() => alertsList(), 'alerts_list', { owner: null }],
+      [() => alertsList('ml-oncall'), 'alerts_list', { owner: 'ml-oncall' }],
+      [
+        () => alertAck({ alert: 'a1b2', duration: '2h', reason: 'known, fix deploying' }),
+        'alert_ack',
+        { alert: 'a1b2', duration: '2h', reason: 'known, fix deploying' },
+      ],
+      [() => alertUnack({ alert: 'a1b2', reason: 'fix failed' }), 'alert_unack', { alert: 'a1b2', reason: 'fix failed' }],
+      [() => alertUnack({ alert: 'a1b2', reason: null }), 'alert_unack', { alert: 'a1b2', reason: null }],
     ];
     for (const [run, command, args] of cases) {
       invoke.mockClear();
@@ -140,6 +152,14 @@ describe('registry, promotion, audit and drift commands', () => {
     await expect(approveRequest(1, null)).rejects.toEqual({
       code: 'blocked',
       message: 'the promotion gate is blocked',
+    });
+    invoke.mockRejectedValue({
+      code: 'invalid',
+      message: "alerts of Gatehouse's own rules clear when their cause does; acknowledging them needs an Alertmanager",
+    });
+    await expect(alertAck({ alert: 'x', duration: '1h', reason: 'r' })).rejects.toMatchObject({
+      code: 'invalid',
+      message: expect.stringContaining('Alertmanager'),
     });
     invoke.mockRejectedValue({ code: 'permission_denied', message: 'bob may not roll back' });
     await expect(rollback({ model: 'm', pointer: null, to: null, reason: 'r' })).rejects.toEqual({

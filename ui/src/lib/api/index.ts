@@ -4,6 +4,8 @@
 import { Channel, invoke } from '@tauri-apps/api/core';
 
 import type {
+  Alert,
+  AlertId,
   AuditEvent,
   ErrorCode,
   ErrorReport,
@@ -246,4 +248,23 @@ export function learnComplete(step: StepId): Promise<LearnProgress> {
 /** Every user's progress through the tour: done and total steps. */
 export function learnTeam(): Promise<MemberProgress[]> {
   return call<MemberProgress[]>('learn_team');
+}
+
+/** Alerts, every owner's or one owner's (its key in `[owners]`): firing first, then by severity and age. */
+export function alertsList(owner: string | null = null): Promise<Alert[]> {
+  return call<Alert[]>('alerts_list', { owner });
+}
+
+/**
+ * Acknowledges (silences) alert `alert` for `duration` (`30m`, `2h`, `1h30m`, `1d`) with a reason.
+ * Rejects `permission_denied` below operator, and when the source cannot silence (Gatehouse's own
+ * rules clear when their cause does).
+ */
+export function alertAck(args: { alert: AlertId; duration: string; reason: string }): Promise<Alert> {
+  return call<Alert>('alert_ack', { alert: args.alert, duration: args.duration, reason: args.reason });
+}
+
+/** Takes an acknowledgement back (expires its silence); the reason is optional. */
+export function alertUnack(args: { alert: AlertId; reason: string | null }): Promise<Alert> {
+  return call<Alert>('alert_unack', { alert: args.alert, reason: args.reason });
 }
