@@ -861,3 +861,52 @@ fn the_drift_charts_move_while_you_watch() -> Result<()> {
     );
     Ok(())
 }
+
+#[test]
+#[ignore = "needs the built app, tauri-driver and a display: run scripts/test"]
+fn a_registry_that_stops_answering_leaves_the_last_data_marked_stale() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let ws = dir.path().join("ws");
+    gatehouse(&ws, &["demo"])?;
+    let panel = Panel::open(&ws)?;
+    let s = panel.session();
+    go_to(s, "registry")?;
+    s.wait_until("production → 3", &pointer_shown("production", "3"), WAIT)?;
+
+    // Point the registry at an MLflow server that is not there (a closed loopback port).
+    let policy_path = ws.join("gatehouse.toml");
+    let good = std::fs::read_to_string(&policy_path)?;
+    let gone = good.replacen(
+        "[backends.registry]\nkind = \"embedded\"",
+        "[backends.registry]\nkind = \"mlflow\"\nurl = \"http://127.0.0.1:9\"",
+        1,
+    );
+    assert_ne!(good, gone);
+    std::fs::write(&policy_path, &gone)?;
+
+    let stale = s.wait_for_text("[data-testid=stale]", WAIT)?;
+    assert!(stale.contains("Stale: showing what was read"), "{stale:?}");
+    // The last registry read stays on screen.
+    assert_eq!(
+        s.execute(&pointer_shown("production", "3"), json!([]))?,
+        json!(true)
+    );
+    panel.save_screenshot("registry-stale.png")?;
+
+    // The CLI says the same, with the exit code for an unreachable back end.
+    let out = Command::new(env_path("GATEHOUSE_CLI")?)
+        .args([
+            "--workspace",
+            ws.to_str().context("path")?,
+            "registry",
+            "list",
+        ])
+        .output()?;
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(())
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { formatNumber, formatTimestamp, formatValue, relativeAge } from './format';
+import { formatNumber, formatTimestamp, formatValue, relativeAge, staleNote } from './format';
 
 describe('formatNumber, like gate::fmt_num on the Rust side', () => {
   const check = (v: number, expected: string) => expect(formatNumber(v)).toBe(expected);
@@ -58,5 +58,13 @@ describe('formatTimestamp', () => {
   it('writes a local date and time with zero padding', () => {
     const at = new Date(2026, 0, 5, 7, 3, 9).getTime();
     expect(formatTimestamp(at)).toBe('2026-01-05 07:03:09');
+  });
+});
+
+describe('staleNote', () => {
+  it('says how old the data on screen is, or nothing when there is none', () => {
+    const now = 1_800_000_000_000;
+    expect(staleNote(null, now)).toBeNull();
+    expect(staleNote(now - 5 * 60_000, now)).toBe('Stale: showing what was read 5 min ago.');
   });
 });

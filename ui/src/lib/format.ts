@@ -51,3 +51,11 @@ export function formatClock(at: Timestamp): string {
   const d = new Date(at);
   return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
+
+/**
+ * What a view says when a read failed but it still shows older data: "Showing what was read
+ * 5 min ago." — null when there is nothing older to show.
+ */
+export function staleNote(loadedAt: Timestamp | null, now: Timestamp): string | null {
+  return loadedAt === null ? null : `Stale: showing what was read ${relativeAge(loadedAt, now)}.`;
+}

@@ -6,6 +6,8 @@ import { toErrorReport, workspace, type ErrorReport } from './api';
 export class Live<T> {
   data: T | null = $state(null);
   error: ErrorReport | null = $state(null);
+  /** When `data` was read (ms since the epoch); with `error` set, the data is stale since then. */
+  loadedAt: number | null = $state(null);
   /** Why live updates are off, if the subscription failed. */
   liveError: ErrorReport | null = $state(null);
   #fetch: () => Promise<T>;
@@ -22,6 +24,7 @@ export class Live<T> {
       const data = await this.#fetch();
       if (n !== this.#seq) return;
       this.data = data;
+      this.loadedAt = Date.now();
       this.error = null;
     } catch (e) {
       if (n !== this.#seq) return;
