@@ -4,6 +4,7 @@
 mod alerts;
 mod connect;
 mod output;
+mod rollout;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -193,6 +194,11 @@ enum Command {
         /// Context for a person reading the evidence
         #[arg(long)]
         note: Option<String>,
+    },
+    /// The rollout gate: canary or shadow analysis, override and abort
+    Rollout {
+        #[command(subcommand)]
+        command: rollout::RolloutCommand,
     },
     /// Draw the lifecycle diagram as the panel draws it
     Diagram {
@@ -520,6 +526,19 @@ async fn run(cli: Cli) -> Result<(), Error> {
             )
             .await?;
             output::request(cli.json, &request)
+        }
+        Command::Rollout { command } => {
+            let (ws, policy) = open(&dir, &actor, &clock).await?;
+            let registry = AnyRegistry::for_policy(&policy, &ws)?;
+            let gate = gatehouse_core::rollout::Rollout {
+                policy: &policy,
+                actor: actor.clone(),
+                now: clock.now(),
+                store: &ws,
+                registry: &registry,
+                observer: FAILPOINT.get_or_init(Failpoint::from_env),
+            };
+            rollout::run(cli.json, &gate, command).await
         }
         Command::Requests { all } => {
             let (ws, _) = open(&dir, &actor, &clock).await?;

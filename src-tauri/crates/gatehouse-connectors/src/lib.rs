@@ -5,6 +5,7 @@
 pub mod alertmanager;
 pub mod alerts;
 pub mod error;
+pub mod hooks;
 mod http;
 pub mod mlflow;
 pub mod prometheus;

@@ -329,6 +329,10 @@ pub struct Policy {
     pub promotion: PromotionRules,
     /// Drift methods and thresholds.
     pub drift: crate::monitor::DriftRules,
+    /// The rollout analysis, when the policy has a `[rollout]` section.
+    pub rollout: Option<crate::rollout::RolloutPolicy>,
+    /// Deploy hooks called on promotion, rollback and abort.
+    pub hooks: Vec<crate::hook::HookSpec>,
 }
 
 impl Policy {
@@ -390,6 +394,42 @@ mod raw {
         pointers: BTreeMap<String, Spanned<PointerRule>>,
         #[serde(default)]
         drift: DriftTable,
+        rollout: Option<Spanned<RolloutTable>>,
+        #[serde(default)]
+        hooks: Vec<Spanned<Hook>>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct RolloutTable {
+        kind: crate::rollout::RolloutKind,
+        pointer: Option<Spanned<String>>,
+        #[serde(default)]
+        auto_rollback: bool,
+        #[serde(default)]
+        metrics: Vec<Spanned<Metric>>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Metric {
+        name: Spanned<String>,
+        signal: Option<Spanned<String>>,
+        query: Option<Spanned<String>>,
+        success: Option<Spanned<String>>,
+        failure: Option<Spanned<String>>,
+        interval: Option<Spanned<String>>,
+        count: Spanned<i64>,
+        failure_limit: Option<Spanned<i64>>,
+        inconclusive_limit: Option<Spanned<i64>>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Hook {
+        url: Spanned<String>,
+        events: Spanned<Vec<crate::hook::HookEvent>>,
+        secret: Option<String>,
     }
 
     #[derive(Deserialize, Default)]
@@ -668,9 +708,20 @@ mod raw {
             };
 
             let drift = drift_rules(self.drift)?;
+            let rollout = match self.rollout {
+                Some(table) => Some(rollout_policy(table, &promotion.production_pointer)?),
+                None => None,
+            };
+            let hooks = self
+                .hooks
+                .into_iter()
+                .map(hook_spec)
+                .collect::<Result<Vec<_>, _>>()?;
 
             Ok(super::Policy {
                 drift,
+                rollout,
+                hooks,
                 promotion,
                 name: workspace.name,
                 demo: workspace.demo,
@@ -732,6 +783,170 @@ mod raw {
                 .insert(name, gatehouse_drift::Options { method, threshold });
         }
         Ok(rules)
+    }
+
+    fn rollout_policy(
+        table: Spanned<RolloutTable>,
+        production: &PointerName,
+    ) -> Result<crate::rollout::RolloutPolicy, Invalid> {
+        use crate::rollout::{Condition, MetricSource, MetricSpec};
+        let span = table.span().start;
+        let table = table.into_inner();
+        let pointer =
+            match table.pointer {
+                Some(p) if !is_identifier(p.get_ref()) => return Err((
+                    p.span().start,
+                    "`rollout.pointer` must be a pointer name of letters, digits, `-`, `_` and `.`"
+                        .into(),
+                )),
+                Some(p) => PointerName(p.into_inner()),
+                None => production.clone(),
+            };
+        if table.metrics.is_empty() {
+            return Err((
+                span,
+                "`[rollout]` needs at least one `[[rollout.metrics]]`".into(),
+            ));
+        }
+        let mut seen = BTreeSet::new();
+        let mut metrics = Vec::new();
+        for metric in table.metrics {
+            let span = metric.span().start;
+            let m = metric.into_inner();
+            let name = m.name.get_ref().trim().to_owned();
+            if name.is_empty() || !seen.insert(name.clone()) {
+                return Err((
+                    m.name.span().start,
+                    format!("rollout metric `{name}`: a name must be non-empty and unique"),
+                ));
+            }
+            let source = match (m.signal, m.query) {
+                (Some(signal), None) => {
+                    if !is_identifier(signal.get_ref()) {
+                        return Err((signal.span().start, format!("rollout metric `{name}`: `signal` may hold only letters, digits, `-`, `_` and `.`")));
+                    }
+                    MetricSource::Signal(SignalName(signal.into_inner()))
+                }
+                (None, Some(query)) if !query.get_ref().trim().is_empty() => {
+                    MetricSource::Query(query.into_inner())
+                }
+                (None, Some(query)) => {
+                    return Err((
+                        query.span().start,
+                        format!("rollout metric `{name}`: `query` must not be empty"),
+                    ))
+                }
+                (Some(_), Some(_)) | (None, None) => {
+                    return Err((
+                        span,
+                        format!("rollout metric `{name}`: give either `signal` or `query`"),
+                    ))
+                }
+            };
+            let condition = |c: Option<Spanned<String>>, key: &str| match c {
+                None => Ok(None),
+                Some(c) => Condition::parse(c.get_ref()).map(Some).map_err(|e| {
+                    (
+                        c.span().start,
+                        format!("rollout metric `{name}`: `{key}`: {e}"),
+                    )
+                }),
+            };
+            let success = condition(m.success, "success")?;
+            let failure = condition(m.failure, "failure")?;
+            if success.is_none() && failure.is_none() {
+                return Err((
+                    span,
+                    format!("rollout metric `{name}`: give `success`, `failure` or both"),
+                ));
+            }
+            let interval_seconds = match m.interval {
+                None => 60,
+                Some(i) => duration_seconds(i.get_ref()).ok_or_else(|| {
+                    (
+                        i.span().start,
+                        format!("rollout metric `{name}`: `interval` must be a duration such as `30s`, `5m` or `1h`"),
+                    )
+                })?,
+            };
+            let count = *m.count.get_ref();
+            if !(1..=1000).contains(&count) {
+                return Err((
+                    m.count.span().start,
+                    format!("rollout metric `{name}`: `count` must be between 1 and 1000"),
+                ));
+            }
+            let limit = |l: Option<Spanned<i64>>, key: &str| match l {
+                None => Ok(0),
+                Some(l) if (0..count).contains(l.get_ref()) => Ok(*l.get_ref() as u32),
+                Some(l) => Err((
+                    l.span().start,
+                    format!(
+                        "rollout metric `{name}`: `{key}` must be between 0 and `count` - 1 ({})",
+                        count - 1
+                    ),
+                )),
+            };
+            let failure_limit = limit(m.failure_limit, "failure_limit")?;
+            let inconclusive_limit = limit(m.inconclusive_limit, "inconclusive_limit")?;
+            metrics.push(MetricSpec {
+                name,
+                source,
+                success,
+                failure,
+                interval_seconds,
+                count: count as u32,
+                failure_limit,
+                inconclusive_limit,
+            });
+        }
+        Ok(crate::rollout::RolloutPolicy {
+            kind: table.kind,
+            pointer,
+            auto_rollback: table.auto_rollback,
+            metrics,
+        })
+    }
+
+    /// Seconds in a duration written `30s`, `5m` or `1h` (at least one second).
+    fn duration_seconds(text: &str) -> Option<u64> {
+        let text = text.trim();
+        let split = text.len().checked_sub(1)?;
+        let (number, unit) = text.split_at(split);
+        let n: u64 = number.parse().ok()?;
+        let factor = match unit {
+            "s" => 1,
+            "m" => 60,
+            "h" => 3600,
+            _ => return None,
+        };
+        n.checked_mul(factor).filter(|s| *s > 0)
+    }
+
+    fn hook_spec(hook: Spanned<Hook>) -> Result<crate::hook::HookSpec, Invalid> {
+        let hook = hook.into_inner();
+        let url = hook.url.get_ref();
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err((
+                hook.url.span().start,
+                "`hooks.url` must start with http:// or https://".into(),
+            ));
+        }
+        let events_span = hook.events.span().start;
+        let mut events = hook.events.into_inner();
+        events.sort();
+        events.dedup();
+        if events.is_empty() {
+            return Err((
+                events_span,
+                "`hooks.events` must name at least one of promotion, rollback, abort".into(),
+            ));
+        }
+        Ok(crate::hook::HookSpec {
+            url: hook.url.into_inner(),
+            events,
+            secret: hook.secret,
+        })
     }
 
     fn backend(
@@ -1085,6 +1300,101 @@ mod tests {
             &format!("{MINIMAL}[drift]\ndrift_share = 2\n"),
             5,
             "between 0 and 1",
+        );
+    }
+
+    const ROLLOUT: &str = "[rollout]\nkind = \"canary\"\nauto_rollback = true\n[[rollout.metrics]]\nname = \"error rate\"\nsignal = \"rollout.error_rate_ratio\"\nsuccess = \"value <= 1.5\"\nfailure = \"value > 2\"\ninterval = \"1m\"\ncount = 5\nfailure_limit = 2\n";
+
+    #[test]
+    fn a_rollout_section_is_read_and_checked() {
+        let policy = Policy::parse(&format!("{MINIMAL}{ROLLOUT}"), "gatehouse.toml").unwrap();
+        let rollout = policy.rollout.unwrap();
+        assert_eq!(rollout.kind, crate::rollout::RolloutKind::Canary);
+        assert_eq!(rollout.pointer, PointerName::from("production"));
+        assert!(rollout.auto_rollback);
+        let metric = &rollout.metrics[0];
+        assert_eq!(
+            (
+                metric.interval_seconds,
+                metric.count,
+                metric.failure_limit,
+                metric.inconclusive_limit
+            ),
+            (60, 5, 2, 0)
+        );
+        assert_eq!(metric.failure.as_ref().unwrap().to_string(), "value > 2");
+        assert!(Policy::parse(MINIMAL, "gatehouse.toml")
+            .unwrap()
+            .rollout
+            .is_none());
+
+        let with = |from: &str, to: &str| format!("{MINIMAL}{}", ROLLOUT.replace(from, to));
+        check_error(
+            &with("kind = \"canary\"", "kind = \"blue-green\""),
+            5,
+            "unknown variant `blue-green`",
+        );
+        check_error(
+            &with("value > 2", "value >> 2"),
+            11,
+            "`failure`: column 8: expected a number, found `>`",
+        );
+        check_error(
+            &with("interval = \"1m\"", "interval = \"soon\""),
+            12,
+            "`interval` must be a duration",
+        );
+        check_error(
+            &with("failure_limit = 2", "failure_limit = 5"),
+            14,
+            "between 0 and `count` - 1 (4)",
+        );
+        check_error(
+            &with("count = 5", "count = 0"),
+            13,
+            "`count` must be between 1 and 1000",
+        );
+        check_error(
+            &with("signal = ", "query = \"up\"\nsignal = "),
+            7,
+            "give either `signal` or `query`",
+        );
+        check_error(
+            &with("failure_limit", "failure_limt"),
+            14,
+            "unknown field `failure_limt`",
+        );
+        check_error(
+            &format!("{MINIMAL}[rollout]\nkind = \"shadow\"\n"),
+            4,
+            "at least one `[[rollout.metrics]]`",
+        );
+    }
+
+    #[test]
+    fn hooks_name_a_keyring_entry_and_their_events() {
+        let text = format!("{MINIMAL}[[hooks]]\nurl = \"https://cd.example/hook\"\nevents = [\"rollback\", \"promotion\", \"rollback\"]\nsecret = \"gatehouse/hook\"\n");
+        let policy = Policy::parse(&text, "gatehouse.toml").unwrap();
+        use crate::hook::HookEvent;
+        assert_eq!(
+            policy.hooks[0].events,
+            [HookEvent::Promotion, HookEvent::Rollback]
+        );
+        assert_eq!(policy.hooks[0].secret.as_deref(), Some("gatehouse/hook"));
+        check_error(
+            &format!("{MINIMAL}[[hooks]]\nurl = \"ftp://x\"\nevents = [\"abort\"]\n"),
+            5,
+            "must start with http",
+        );
+        check_error(
+            &format!("{MINIMAL}[[hooks]]\nurl = \"http://x\"\nevents = [\"deploy\"]\n"),
+            6,
+            "unknown variant `deploy`",
+        );
+        check_error(
+            &format!("{MINIMAL}[[hooks]]\nurl = \"http://x\"\nevents = []\n"),
+            6,
+            "at least one",
         );
     }
 

@@ -3,6 +3,7 @@
 //! [`gatehouse_core::ports::WorkspaceRead`] port.
 
 mod error;
+mod rollout;
 mod sqlite;
 mod workspace;
 

@@ -46,6 +46,30 @@ pub(crate) async fn latest_readings(
         .collect()
 }
 
+/// The newest `limit` readings of one signal, oldest first.
+pub(crate) async fn readings(
+    pool: &SqlitePool,
+    model: &ModelName,
+    signal: &SignalName,
+    limit: u32,
+) -> Result<Vec<Reading>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT model, signal, value, read_at, source, note FROM readings
+         WHERE model = ?1 AND signal = ?2 ORDER BY read_at DESC, id DESC LIMIT ?3",
+    )
+    .bind(model.as_str())
+    .bind(signal.as_str())
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await?;
+    let mut readings = rows
+        .iter()
+        .map(reading_from)
+        .collect::<Result<Vec<_>, _>>()?;
+    readings.reverse();
+    Ok(readings)
+}
+
 fn reading_from(row: &sqlx::sqlite::SqliteRow) -> Result<Reading, StoreError> {
     Ok(Reading {
         model: ModelName(row.try_get("model")?),

@@ -81,7 +81,7 @@ pub struct Revision {
 #[derive(Debug, Clone)]
 pub struct Workspace {
     dir: PathBuf,
-    pool: SqlitePool,
+    pub(crate) pool: SqlitePool,
 }
 
 impl Workspace {

@@ -7,6 +7,7 @@
 mod alerts;
 mod drift;
 mod promotions;
+mod rollout;
 mod status;
 
 use std::path::Path;
