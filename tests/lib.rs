@@ -1,1 +1,7 @@
-//! Shared helpers of the test package live in its test targets; this library is empty.
+//! Helpers the test targets share: real back-end servers started on loopback (`postgres` for the
+//! team store).
+
+// Test helpers fail loudly on purpose: a panic is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+pub mod postgres;

@@ -1,6 +1,6 @@
 //! Integration tests of the workspace, in one binary of modules: the architecture's invariants,
-//! the generated IPC bindings, and the connectors against real MLflow, Prometheus and
-//! Alertmanager servers.
+//! the generated IPC bindings, the connectors against real MLflow, Prometheus and
+//! Alertmanager servers, and the team store against a real PostgreSQL.
 
 // Test helpers fail loudly on purpose: a panic is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -9,3 +9,5 @@ mod architecture;
 mod bindings;
 mod mlflow;
 mod monitoring;
+mod rollout;
+mod teamstore;

@@ -30,6 +30,12 @@ pub enum StoreError {
     /// The database schema could not be brought up to date.
     #[error("workspace database migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The team store's server does not answer.
+    #[error("{0}")]
+    Unreachable(String),
+    /// The team store's schema is missing, older or newer than this build expects.
+    #[error("{0}")]
+    Schema(String),
     /// The acting user cannot be named.
     #[error("{0}")]
     Identity(String),
@@ -53,18 +59,45 @@ impl From<StoreError> for Error {
                 ErrorCode::Workspace
             }
             StoreError::Policy(_) => ErrorCode::Policy,
-            StoreError::Database(_) | StoreError::Migrate(_) | StoreError::Corrupt { .. } => {
+            StoreError::Database(e) => database_code(e),
+            StoreError::Migrate(_) | StoreError::Schema(_) | StoreError::Corrupt { .. } => {
                 ErrorCode::Storage
             }
+            StoreError::Unreachable(_) => ErrorCode::Unreachable,
             StoreError::Demo(_) => ErrorCode::Internal,
             StoreError::Identity(_) => ErrorCode::Invalid,
         };
         match e {
             StoreError::Policy(p) => Error::Policy(p),
+            // A refusal by the database is shown as the database words it, without the prefix.
+            StoreError::Database(sqlx::Error::Database(db)) if code != ErrorCode::Storage => {
+                Error::Port {
+                    code,
+                    message: db.message().to_owned(),
+                }
+            }
             other => Error::Port {
                 code,
                 message: other.to_string(),
             },
         }
+    }
+}
+
+/// What a database failure means for the caller. The team store refuses forbidden actions with
+/// `insufficient_privilege` (42501) and stale pointer moves with its own `GH001`; a login the
+/// server does not accept (28P01, 28000) is a refusal too; a broken connection is unreachable.
+fn database_code(e: &sqlx::Error) -> ErrorCode {
+    match e {
+        sqlx::Error::Database(db) => match db.code().as_deref() {
+            Some("42501" | "28P01" | "28000") => ErrorCode::PermissionDenied,
+            Some("GH001") => ErrorCode::Blocked,
+            Some("23505") => ErrorCode::Invalid,
+            _ => ErrorCode::Storage,
+        },
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => {
+            ErrorCode::Unreachable
+        }
+        _ => ErrorCode::Storage,
     }
 }
