@@ -4,6 +4,7 @@
 //! around them.
 
 use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
 use gatehouse_core::audit::{verify, AuditAction};
 use gatehouse_core::demo::{self, DemoAction, DemoWorkspace};
@@ -15,7 +16,9 @@ use gatehouse_core::reading::ModelName;
 use gatehouse_core::registry::{PointerName, VersionId};
 use gatehouse_core::time::Timestamp;
 use gatehouse_core::ErrorCode;
-use gatehouse_store::team::{expected_schema, init_roles_sql, TeamLogin, TeamStore, APP_ROLE};
+use gatehouse_store::team::{
+    expected_schema, init_roles_sql, ChangeKind, TeamLogin, TeamStore, APP_ROLE,
+};
 use gatehouse_store::Workspace;
 use gatehouse_tests::postgres::Postgres;
 use sqlx::Connection as _;
@@ -296,4 +299,481 @@ fn the_promotion_journey_is_the_same_on_sqlite_and_postgresql() {
         .await;
         assert_eq!(shared, embedded);
     });
+}
+
+/// Runs SQL as a login, bypassing the core, and returns the database's error code; panics if the
+/// database accepts it.
+async fn refused(conn: &mut sqlx::PgConnection, sql: &str) -> String {
+    match sqlx::raw_sql(sql).execute(&mut *conn).await {
+        Ok(_) => panic!("the database accepted: {sql}"),
+        Err(sqlx::Error::Database(db)) => db.code().unwrap_or_default().into_owned(),
+        Err(e) => panic!("{sql}: {e}"),
+    }
+}
+
+const FORBIDDEN: &str = "42501";
+const DUPLICATE: &str = "23505";
+
+#[test]
+fn the_database_refuses_what_a_modified_client_tries_with_raw_sql() {
+    runtime().block_on(async {
+        let team = Team::start(&[]).await;
+        let priya = team.store("priya").await;
+        let id = desk(&team.policy, &priya, "priya", at(1))
+            .request(
+                &ModelName::from("churn"),
+                &VersionId::from("5"),
+                &PointerName::from("champion"),
+                "v5",
+            )
+            .await
+            .unwrap()
+            .id
+            .0;
+        let log_before = priya.audit_log().await.unwrap().len();
+
+        // The requester approving their own request, in their own name.
+        let mut as_priya = team.raw("priya").await;
+        let own = format!("INSERT INTO approvals VALUES ({id}, 'priya', 1, NULL)");
+        assert_eq!(refused(&mut as_priya, &own).await, FORBIDDEN);
+        // A request that asks for no approvals at all.
+        let easy = "INSERT INTO requests (kind, model, version, pointer, from_version, reason, requester, requested_at, state, required_approvals)
+                    VALUES ('promotion', 'churn', '4', 'staging', NULL, 'r', 'priya', 1, 'requested', 0)";
+        assert_eq!(refused(&mut as_priya, easy).await, FORBIDDEN);
+        let approved = easy.replace("'requested', 0", "'approved', 2");
+        assert_eq!(refused(&mut as_priya, &approved).await, FORBIDDEN);
+
+        // An approver approving once is fine; twice, or in someone else's name, is not.
+        let mut as_marco = team.raw("marco").await;
+        sqlx::raw_sql(&format!(
+            "INSERT INTO approvals VALUES ({id}, 'marco', 2, 'ok')"
+        ))
+        .execute(&mut as_marco)
+        .await
+        .unwrap();
+        let twice = format!("INSERT INTO approvals VALUES ({id}, 'marco', 3, 'again')");
+        assert_eq!(refused(&mut as_marco, &twice).await, DUPLICATE);
+        let for_erin = format!("INSERT INTO approvals VALUES ({id}, 'erin', 3, NULL)");
+        assert_eq!(refused(&mut as_marco, &for_erin).await, FORBIDDEN);
+        // One approval of two does not make it approved, nor can it skip to done.
+        for state in ["approved", "executing", "done"] {
+            let jump = format!("UPDATE requests SET state = '{state}' WHERE id = {id}");
+            assert_eq!(refused(&mut as_marco, &jump).await, FORBIDDEN, "{state}");
+        }
+        let fewer = format!("UPDATE requests SET required_approvals = 1 WHERE id = {id}");
+        assert_eq!(refused(&mut as_marco, &fewer).await, FORBIDDEN);
+        // Pointers move only through an executing request.
+        for sql in [
+            "UPDATE pointers SET version = '5' WHERE model = 'churn' AND name = 'champion'".to_owned(),
+            "INSERT INTO pointers VALUES ('churn', 'staging', '5')".to_owned(),
+            format!("SELECT move_pointer({id}, 'churn', 'champion', '5')"),
+        ] {
+            assert_eq!(refused(&mut as_marco, &sql).await, FORBIDDEN, "{sql}");
+        }
+        // The audit log: no edits, no deletes, no events in another's name.
+        for sql in [
+            "UPDATE audit_events SET reason = 'approved by the board' WHERE seq = 3",
+            "DELETE FROM audit_events WHERE seq = 2",
+            "TRUNCATE audit_events",
+            "INSERT INTO audit_events (seq, at, actor, action, target, prev_hash, hash) VALUES (0, 1, 'erin', 'approved', 'churn@champion', '', '')",
+        ] {
+            assert_eq!(refused(&mut as_marco, sql).await, FORBIDDEN, "{sql}");
+        }
+        // An event in one's own name gets its place and hashes from the database, whatever the
+        // client sends, so the chain stays whole.
+        sqlx::raw_sql("INSERT INTO audit_events (seq, at, actor, action, target, prev_hash, hash) VALUES (1, 1, 'marco', 'denied', 'forged', 'x', 'y')")
+            .execute(&mut as_marco)
+            .await
+            .unwrap();
+
+        // Roles are the database's: a viewer and an operator may not approve; an operator may not
+        // reject; a viewer may not roll back.
+        let mut as_sam = team.raw("sam").await;
+        let sam = format!("INSERT INTO approvals VALUES ({id}, 'sam', 4, NULL)");
+        assert_eq!(refused(&mut as_sam, &sam).await, FORBIDDEN);
+        let rollback = "INSERT INTO requests (kind, model, version, pointer, from_version, reason, requester, requested_at, state, required_approvals)
+                        VALUES ('rollback', 'churn', '2', 'production', '3', 'r', 'sam', 1, 'approved', 0)";
+        assert_eq!(refused(&mut as_sam, rollback).await, FORBIDDEN);
+        let mut as_dana = team.raw("dana").await;
+        let dana = format!("INSERT INTO approvals VALUES ({id}, 'dana', 4, NULL)");
+        assert_eq!(refused(&mut as_dana, &dana).await, FORBIDDEN);
+        let reject = format!(
+            "UPDATE requests SET state = 'rejected', rejected_by = 'dana', rejected_at = 4, rejection_reason = 'no' WHERE id = {id}"
+        );
+        assert_eq!(refused(&mut as_dana, &reject).await, FORBIDDEN);
+        // Only the owner's tables say who holds which role.
+        assert_eq!(
+            refused(&mut as_dana, "INSERT INTO permissions VALUES ('approve', 'operator')").await,
+            FORBIDDEN
+        );
+
+        // The core sees the same state, and the chain (with the forged event in its place) holds.
+        let log = priya.audit_log().await.unwrap();
+        assert!(verify(&log).ok(), "{:?}", verify(&log));
+        assert_eq!(log.len(), log_before + 1);
+        let forged = log.last().unwrap();
+        assert_eq!((forged.seq, forged.actor.as_str()), (log_before as i64 + 1, "marco"));
+        assert_eq!(pointer(&priya, "champion").await.as_deref(), Some("3"));
+        let req = priya.request(RequestId(id)).await.unwrap().unwrap();
+        assert_eq!(req.state, RequestState::Requested);
+        assert_eq!(req.approvals.len(), 1);
+
+        // `--user` has no meaning here: a login acting in another's name is refused as well.
+        let as_erin = desk(&team.policy, &priya, "erin", at(5))
+            .approve(RequestId(id), None)
+            .await
+            .unwrap_err();
+        assert_eq!(as_erin.code(), ErrorCode::PermissionDenied, "{as_erin}");
+
+        // A request approved after someone else moved the pointer is refused as stale.
+        let dana = team.store("dana").await;
+        desk(&team.policy, &dana, "dana", at(6))
+            .rollback(
+                &ModelName::from("churn"),
+                Some(&PointerName::from("champion")),
+                Some(&VersionId::from("2")),
+                "hotfix",
+            )
+            .await
+            .unwrap();
+        let erin = team.store("erin").await;
+        let stale = desk(&team.policy, &erin, "erin", at(7))
+            .approve(RequestId(id), None)
+            .await
+            .unwrap_err();
+        assert_eq!(stale.code(), ErrorCode::Blocked, "{stale}");
+        assert!(stale.to_string().contains("stale"), "{stale}");
+        assert_eq!(pointer(&erin, "champion").await.as_deref(), Some("2"));
+    });
+}
+
+#[test]
+fn a_hundred_concurrent_approvals_execute_once_and_lose_nothing() {
+    runtime().block_on(async {
+        let approvers: Vec<String> = (1..=50).map(|i| format!("approver{i:02}")).collect();
+        let team = Team::start(&approvers).await;
+        let dana = team.store("dana").await;
+        let id = desk(&team.policy, &dana, "dana", at(1))
+            .request(
+                &ModelName::from("churn"),
+                &VersionId::from("5"),
+                &PointerName::from("champion"),
+                "v5",
+            )
+            .await
+            .unwrap()
+            .id;
+        let mut stores = Vec::new();
+        for name in &approvers {
+            stores.push((name.clone(), team.store(name).await));
+        }
+        let policy = &team.policy;
+        let started = Instant::now();
+        // Every approver tries twice at once: 100 attempts.
+        let attempts = stores.iter().flat_map(|(name, store)| {
+            (0..2).map(move |k| async move {
+                desk(policy, store, name, at(2 + k))
+                    .approve(id, Some("lgtm"))
+                    .await
+            })
+        });
+        let results = futures_join_all(attempts).await;
+        let elapsed = started.elapsed();
+        let ok = results.iter().filter(|r| r.is_ok()).count();
+        for e in results.iter().filter_map(|r| r.as_ref().err()) {
+            assert!(
+                matches!(e.code(), ErrorCode::Invalid | ErrorCode::PermissionDenied),
+                "{:?}: {e}",
+                e.code()
+            );
+        }
+
+        let req = dana.request(id).await.unwrap().unwrap();
+        assert_eq!(req.state, RequestState::Done, "{:?}", req.outcome);
+        assert_eq!(pointer(&dana, "champion").await.as_deref(), Some("5"));
+        let log = dana.audit_log().await.unwrap();
+        assert!(verify(&log).ok(), "{:?}", verify(&log));
+        let of = |action: AuditAction| {
+            log.iter()
+                .filter(|e| e.request == Some(id) && e.action == action)
+                .count()
+        };
+        assert_eq!(of(AuditAction::Executed), 1);
+        assert_eq!(of(AuditAction::Approved), req.approvals.len());
+        assert_eq!(
+            ok,
+            req.approvals.len(),
+            "every accepted approval is on record"
+        );
+        assert!(req.approvals.len() >= 2);
+        let mut raw = team.raw("dana").await;
+        let moves: i64 = sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM pointer_moves WHERE request = {}",
+            id.0
+        ))
+        .fetch_one(&mut raw)
+        .await
+        .unwrap();
+        assert_eq!(moves, 1);
+        eprintln!(
+            "100 concurrent approvals: {} accepted, {} refused, one execution, {} ms",
+            ok,
+            results.len() - ok,
+            elapsed.as_millis()
+        );
+    });
+}
+
+/// Runs futures concurrently on the current task and collects their outputs in order.
+async fn futures_join_all<F: std::future::Future>(
+    futures: impl IntoIterator<Item = F>,
+) -> Vec<F::Output> {
+    let mut set = Vec::new();
+    for f in futures {
+        set.push(Box::pin(f));
+    }
+    let mut outputs: Vec<Option<F::Output>> = set.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (i, f) in set.iter_mut().enumerate() {
+            if outputs[i].is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(out) => outputs[i] = Some(out),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    outputs.into_iter().map(|o| o.unwrap()).collect()
+}
+
+#[test]
+fn a_rollback_racing_a_final_approval_never_moves_a_pointer_from_where_it_was_not() {
+    runtime().block_on(async {
+        let team = Team::start(&[]).await;
+        let [priya, marco, erin, dana] = [
+            team.store("priya").await,
+            team.store("marco").await,
+            team.store("erin").await,
+            team.store("dana").await,
+        ];
+        let churn = ModelName::from("churn");
+        let champion = PointerName::from("champion");
+        let mut stale = 0;
+        for round in 0..25 {
+            let minute = 10 * round;
+            let current = pointer(&priya, "champion").await.unwrap();
+            let wanted = if current == "5" { "4" } else { "5" };
+            let back = ["2", "3", "4"]
+                .into_iter()
+                .find(|v| *v != current && *v != wanted)
+                .unwrap();
+            let id = desk(&team.policy, &priya, "priya", at(minute))
+                .request(&churn, &VersionId::from(wanted), &champion, "race")
+                .await
+                .unwrap()
+                .id;
+            desk(&team.policy, &marco, "marco", at(minute + 1))
+                .approve(id, None)
+                .await
+                .unwrap();
+            let approve = async {
+                desk(&team.policy, &erin, "erin", at(minute + 2))
+                    .approve(id, None)
+                    .await
+            };
+            let rollback = async {
+                desk(&team.policy, &dana, "dana", at(minute + 2))
+                    .rollback(
+                        &churn,
+                        Some(&champion),
+                        Some(&VersionId::from(back)),
+                        "race",
+                    )
+                    .await
+            };
+            let (approved, rolled) = tokio::join!(approve, rollback);
+            for r in [&approved, &rolled] {
+                if let Err(e) = r {
+                    assert_eq!(e.code(), ErrorCode::Blocked, "{e}");
+                    assert!(e.to_string().contains("stale"), "{e}");
+                    stale += 1;
+                }
+            }
+            let req = priya.request(id).await.unwrap().unwrap();
+            assert!(
+                matches!(req.state, RequestState::Done | RequestState::Failed),
+                "{:?}",
+                req.state
+            );
+        }
+        // The registry's own record: every move starts where the one before ended.
+        let mut raw = team.raw("sam").await;
+        let moves: Vec<(Option<String>, String, i64)> = sqlx::query_as(
+            "SELECT from_version, to_version, request FROM pointer_moves
+             WHERE model = 'churn' AND pointer = 'champion' ORDER BY id",
+        )
+        .fetch_all(&mut raw)
+        .await
+        .unwrap();
+        for pair in moves.windows(2) {
+            assert_eq!(pair[1].0.as_deref(), Some(pair[0].1.as_str()), "{moves:?}");
+        }
+        assert_eq!(
+            pointer(&priya, "champion").await.as_deref(),
+            moves.last().map(|m| m.1.as_str())
+        );
+        for req in priya.requests().await.unwrap() {
+            let moved = moves.iter().filter(|m| m.2 == req.id.0).count();
+            let expected = usize::from(req.state == RequestState::Done && req.pointer == champion);
+            assert_eq!(moved, expected, "{:?} {:?}", req.id, req.state);
+        }
+        assert!(verify(&priya.audit_log().await.unwrap()).ok());
+        eprintln!("25 races of a final approval against a rollback: {stale} refused as stale");
+    });
+}
+
+#[test]
+fn another_connection_hears_of_requests_approvals_moves_and_audit_events_within_a_second() {
+    runtime().block_on(async {
+        let team = Team::start(&[]).await;
+        let sam = team.store("sam").await;
+        let mut listener = sam.listen().await.unwrap();
+        let priya = team.store("priya").await;
+        let marco = team.store("marco").await;
+        let erin = team.store("erin").await;
+
+        async fn heard(
+            listener: &mut gatehouse_store::team::TeamListener,
+            since: Instant,
+            kinds: &[ChangeKind],
+        ) -> Vec<(ChangeKind, String, String)> {
+            let mut seen = Vec::new();
+            let deadline = since + Duration::from_secs(1);
+            while !kinds.iter().all(|k| seen.iter().any(|(s, _, _)| s == k)) {
+                let left = deadline.saturating_duration_since(Instant::now());
+                let change = tokio::time::timeout(left, listener.next())
+                    .await
+                    .unwrap_or_else(|_| panic!("not all of {kinds:?} within a second: {seen:?}"))
+                    .unwrap();
+                seen.push((change.kind, change.id, change.login));
+            }
+            seen
+        }
+
+        let started = Instant::now();
+        let req = desk(&team.policy, &priya, "priya", at(1))
+            .request(
+                &ModelName::from("churn"),
+                &VersionId::from("5"),
+                &PointerName::from("champion"),
+                "v5",
+            )
+            .await
+            .unwrap();
+        let seen = heard(
+            &mut listener,
+            started,
+            &[ChangeKind::Request, ChangeKind::Audit],
+        )
+        .await;
+        assert!(seen.contains(&(ChangeKind::Request, req.id.0.to_string(), "priya".into())));
+
+        let started = Instant::now();
+        desk(&team.policy, &marco, "marco", at(2))
+            .approve(req.id, None)
+            .await
+            .unwrap();
+        let seen = heard(
+            &mut listener,
+            started,
+            &[ChangeKind::Approval, ChangeKind::Audit],
+        )
+        .await;
+        assert!(seen.contains(&(ChangeKind::Approval, req.id.0.to_string(), "marco".into())));
+
+        let started = Instant::now();
+        desk(&team.policy, &erin, "erin", at(3))
+            .approve(req.id, None)
+            .await
+            .unwrap();
+        let seen = heard(&mut listener, started, &[ChangeKind::Pointer]).await;
+        assert!(seen.contains(&(ChangeKind::Pointer, "churn@champion".into(), "erin".into())));
+        eprintln!(
+            "pointer move heard after {} ms",
+            started.elapsed().as_millis()
+        );
+    });
+}
+
+#[test]
+fn migrations_are_idempotent_and_a_wrong_schema_or_server_is_named() {
+    runtime().block_on(async {
+        let team = Team::start(&[]).await;
+        let owner = team.login_of(OWNER);
+        let again = TeamStore::migrate(&owner).await.unwrap();
+        assert_eq!(
+            (again.from, again.to),
+            (Some(expected_schema()), expected_schema())
+        );
+
+        let mut raw = team.raw(OWNER).await;
+        sqlx::raw_sql("UPDATE _sqlx_migrations SET version = 0")
+            .execute(&mut raw)
+            .await
+            .unwrap();
+        let older = TeamStore::connect(&team.login_of("priya"))
+            .await
+            .unwrap_err();
+        assert!(
+            older.to_string().contains("older")
+                && older.to_string().contains("gatehouse store migrate"),
+            "{older}"
+        );
+        sqlx::raw_sql("UPDATE _sqlx_migrations SET version = 9999")
+            .execute(&mut raw)
+            .await
+            .unwrap();
+        let newer = TeamStore::connect(&team.login_of("priya"))
+            .await
+            .unwrap_err();
+        assert!(
+            newer.to_string().contains("newer") && newer.to_string().contains("upgrade gatehouse"),
+            "{newer}"
+        );
+        assert!(TeamStore::migrate(&owner)
+            .await
+            .unwrap_err()
+            .to_string()
+            .contains("newer"));
+
+        let wrong = TeamLogin {
+            password: "not-it".into(),
+            ..team.login_of("priya")
+        };
+        let err = gatehouse_core::Error::from(TeamStore::connect(&wrong).await.unwrap_err());
+        assert_eq!(err.code(), ErrorCode::PermissionDenied, "{err}");
+
+        let nobody = TeamLogin {
+            url: format!("postgres://127.0.0.1:{}/team", free_port()),
+            ..team.login_of("priya")
+        };
+        let err = gatehouse_core::Error::from(TeamStore::connect(&nobody).await.unwrap_err());
+        assert_eq!(err.code(), ErrorCode::Unreachable, "{err}");
+        assert!(err.to_string().contains("does not answer"), "{err}");
+    });
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }

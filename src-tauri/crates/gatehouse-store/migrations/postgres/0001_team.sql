@@ -93,9 +93,10 @@ CREATE TABLE requests (
     outcome TEXT
 );
 CREATE INDEX requests_state ON requests (state);
--- One open request per pointer, even when two people ask at the same moment.
+-- One open promotion per pointer, even when two people ask at the same moment. (A rollback may
+-- cut across an open promotion, which then goes stale.)
 CREATE UNIQUE INDEX requests_one_open ON requests (model, pointer)
-    WHERE state IN ('requested', 'approved', 'executing');
+    WHERE kind = 'promotion' AND state IN ('requested', 'approved', 'executing');
 
 CREATE TABLE approvals (
     request BIGINT NOT NULL REFERENCES requests (id),
