@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use gatehouse_connectors::mlflow::{Client, Config, Listing, TAG_PROMOTED_BY, TAG_REQUEST};
 use gatehouse_connectors::secret::{self, Credential, Secret};
 use gatehouse_core::audit::AuditAction;
+use gatehouse_core::hook::NoHooks;
 use gatehouse_core::policy::{Policy, UserName};
 use gatehouse_core::ports::{PromotionStore, Registry};
 use gatehouse_core::promotion::{Desk, Quiet, RequestState};
@@ -488,6 +489,7 @@ fn desk<'a>(
         store: ws,
         registry: client,
         observer: &Quiet,
+        hooks: &NoHooks,
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use gatehouse_connectors::hooks::Webhooks;
 use gatehouse_connectors::registry::AnyRegistry;
 use gatehouse_core::demo;
 use gatehouse_core::monitor::DriftBoard;
@@ -122,6 +123,7 @@ impl AppState {
             store: ws,
             registry: &registry,
             observer: &Quiet,
+            hooks: &Webhooks::default(),
         };
         Ok(f(&desk).await?)
     }

@@ -11,6 +11,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use gatehouse_charts::{render_loop, Format, Theme};
+use gatehouse_connectors::hooks::Webhooks;
 use gatehouse_connectors::registry::AnyRegistry;
 use gatehouse_core::audit;
 use gatehouse_core::demo;
@@ -381,8 +382,12 @@ fn desk<'a, R: Registry + Sync>(
         store: ws,
         registry,
         observer: FAILPOINT.get_or_init(Failpoint::from_env),
+        hooks: &*WEBHOOKS,
     }
 }
+
+/// The deploy hooks the use-cases call after a pointer moves.
+static WEBHOOKS: std::sync::LazyLock<Webhooks> = std::sync::LazyLock::new(Webhooks::default);
 
 /// Opens a workspace for an action: parses its policy and settles executions that an earlier
 /// process left unfinished.
@@ -537,6 +542,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
                 store: &ws,
                 registry: &registry,
                 observer: FAILPOINT.get_or_init(Failpoint::from_env),
+                hooks: &*WEBHOOKS,
             };
             rollout::run(cli.json, &gate, command).await
         }

@@ -1,19 +1,21 @@
 //! Deploy hooks: a signed JSON POST to each webhook the policy names for an event, so that a CD
-//! system follows the registry. The body is `{event, model, version, pointer, request, actor}`;
-//! the header `X-Gatehouse-Signature: sha256=<hex>` holds the HMAC-SHA256 of the exact body under
-//! the hook's shared secret, as GitHub signs its webhooks. A call is retried only when it cannot
-//! have reached the receiver's logic (no connection) or the receiver failed (5xx); the answer is
-//! returned for the audit log.
+//! system follows the registry. The body is `{event, model, version, previous, pointer, request,
+//! actor, at}`; the header `X-Gatehouse-Signature: sha256=<hex>` holds the HMAC-SHA256 of the
+//! exact body under the hook's shared secret, as GitHub signs its webhooks. A call is retried
+//! only when it cannot have reached the receiver's logic (no connection) or the receiver failed
+//! (5xx); the answer is returned for the audit log. [`Webhooks`] is the core's
+//! [`HookSink`], with each hook's secret read from the OS keyring at the moment of the call.
 
 use std::time::Duration;
 
-use gatehouse_core::hook::{HookPayload, HookSpec};
+use gatehouse_core::hook::{HookCall, HookPayload, HookSink, HookSpec};
+use gatehouse_core::Error;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::error::ConnectorError;
 use crate::http::ClientOptions;
-use crate::secret::Secret;
+use crate::secret::{self, Credential, Secret};
 
 /// The header that carries the body's signature.
 pub const SIGNATURE_HEADER: &str = "X-Gatehouse-Signature";
@@ -51,6 +53,37 @@ impl HookResponse {
     }
 }
 
+/// A call that failed, with how many tries it took.
+#[derive(Debug)]
+pub struct HookFailure {
+    /// Why the last try failed.
+    pub error: ConnectorError,
+    /// How many calls were made.
+    pub attempts: u32,
+}
+
+impl std::fmt::Display for HookFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let tries = if self.attempts == 1 { "try" } else { "tries" };
+        write!(f, "{} after {} {tries}", self.error, self.attempts)
+    }
+}
+
+impl From<HookFailure> for Error {
+    fn from(failure: HookFailure) -> Error {
+        let message = failure.to_string();
+        match Error::from(failure.error) {
+            Error::Invalid(_) => Error::Invalid(message),
+            Error::Denied(_) => Error::Denied(message),
+            Error::NotFound(_) => Error::NotFound(message),
+            other => Error::Port {
+                code: other.code(),
+                message,
+            },
+        }
+    }
+}
+
 /// `sha256=<hex>` of the HMAC-SHA256 of `body` under `secret`.
 pub fn signature(secret: &[u8], body: &[u8]) -> String {
     // HMAC accepts keys of any length, so this cannot fail; an empty signature would only make
@@ -71,17 +104,28 @@ pub async fn call(
     payload: &HookPayload,
     secret: Option<&Secret>,
     options: ClientOptions,
-) -> Result<HookResponse, ConnectorError> {
+) -> Result<HookResponse, HookFailure> {
+    let before_any = |error| HookFailure { error, attempts: 0 };
     let url = reqwest::Url::parse(&hook.url).map_err(|e| {
-        ConnectorError::Invalid(format!("hook url `{}` is not a url: {e}", hook.url))
+        before_any(ConnectorError::Invalid(format!(
+            "hook url `{}` is not a url: {e}",
+            hook.url
+        )))
     })?;
     let client = reqwest::Client::builder()
         .timeout(options.timeout)
         .connect_timeout(options.connect_timeout)
         .build()
-        .map_err(|e| ConnectorError::Invalid(format!("cannot build an http client: {e}")))?;
-    let body = serde_json::to_vec(payload)
-        .map_err(|e| ConnectorError::Invalid(format!("cannot encode the hook body: {e}")))?;
+        .map_err(|e| {
+            before_any(ConnectorError::Invalid(format!(
+                "cannot build an http client: {e}"
+            )))
+        })?;
+    let body = serde_json::to_vec(payload).map_err(|e| {
+        before_any(ConnectorError::Invalid(format!(
+            "cannot encode the hook body: {e}"
+        )))
+    })?;
     let mut pause = options.retry_pause;
     let mut attempts = 0;
     loop {
@@ -147,8 +191,61 @@ pub async fn call(
                 tokio::time::sleep(pause).await;
                 pause = pause.saturating_mul(2).min(Duration::from_secs(30));
             }
-            Err((_, e)) => return Err(e),
+            Err((_, error)) => return Err(HookFailure { error, attempts }),
         }
+    }
+}
+
+/// The [`HookSink`] of the CLI and the panel: calls each hook with its signing secret from the
+/// keyring entry the policy names, with a timeout and retries.
+#[derive(Debug, Clone, Copy)]
+pub struct Webhooks {
+    options: ClientOptions,
+}
+
+impl Webhooks {
+    /// Calls hooks with these timeouts and retries.
+    pub fn new(options: ClientOptions) -> Webhooks {
+        Webhooks { options }
+    }
+}
+
+impl Default for Webhooks {
+    /// Ten seconds a call, two retries half a second and a second apart.
+    fn default() -> Webhooks {
+        Webhooks::new(ClientOptions {
+            retry_pause: Duration::from_millis(500),
+            ..ClientOptions::default()
+        })
+    }
+}
+
+impl HookSink for Webhooks {
+    fn call<'a>(&'a self, hook: &'a HookSpec, payload: &'a HookPayload) -> HookCall<'a> {
+        Box::pin(async move {
+            let secret = match &hook.secret {
+                Some(entry) => Some(load_secret(entry)?),
+                None => None,
+            };
+            let response = call(hook, payload, secret.as_ref(), self.options).await?;
+            Ok(response.summary())
+        })
+    }
+}
+
+/// Stores a hook's signing secret under the keyring entry `entry` (the name `[[hooks]]`'s
+/// `secret` gives).
+pub fn store_secret(entry: &str, secret: Secret) -> Result<(), ConnectorError> {
+    secret::store(entry, &Credential::Bearer { token: secret })
+}
+
+/// Reads the hook signing secret stored under the keyring entry `entry`.
+pub fn load_secret(entry: &str) -> Result<Secret, ConnectorError> {
+    match secret::load(entry)? {
+        Credential::Bearer { token } => Ok(token),
+        Credential::Basic { .. } => Err(ConnectorError::Keyring(format!(
+            "entry `{entry}` holds a user and password, not a hook's signing secret"
+        ))),
     }
 }
 
@@ -189,6 +286,7 @@ mod tests {
     use gatehouse_core::hook::HookEvent;
     use gatehouse_core::policy::UserName;
     use gatehouse_core::promotion::RequestId;
+    use gatehouse_core::time::Timestamp;
 
     use super::*;
 
@@ -258,9 +356,11 @@ mod tests {
             event: HookEvent::Rollback,
             model: "churn".into(),
             version: "2".into(),
+            previous: Some("3".into()),
             pointer: "production".into(),
             request: Some(RequestId(7)),
             actor: UserName::from("rule:rollout"),
+            at: Timestamp(1_795_000_000_000),
         }
     }
 
@@ -303,7 +403,8 @@ mod tests {
             assert_eq!(
                 body,
                 serde_json::json!({"event": "rollback", "model": "churn", "version": "2",
-                    "pointer": "production", "request": 7, "actor": "rule:rollout"})
+                    "previous": "3", "pointer": "production", "request": 7,
+                    "actor": "rule:rollout", "at": 1_795_000_000_000_i64})
             );
         }
     }
@@ -316,7 +417,7 @@ mod tests {
             .unwrap_err();
         assert_eq!(
             err.to_string(),
-            format!("deploy hook rejected {url} (400): unknown app")
+            format!("deploy hook rejected {url} (400): unknown app after 1 try")
         );
         let seen = server.join().unwrap();
         assert_eq!(seen.len(), 1);
@@ -332,6 +433,37 @@ mod tests {
         let err = call(&hook(&url), &payload(), None, options())
             .await
             .unwrap_err();
-        assert!(matches!(err, ConnectorError::Unreachable { .. }), "{err}");
+        assert!(
+            matches!(err.error, ConnectorError::Unreachable { .. }),
+            "{err}"
+        );
+        assert_eq!(err.attempts, 3, "no connection is retried");
+    }
+
+    #[tokio::test]
+    async fn the_sink_reads_the_secret_from_the_keyring_and_names_a_missing_one() {
+        let (url, server) = listener(vec![(200, "ok")]);
+        let entry = format!("test/hook-{}", std::process::id());
+        store_secret(&entry, Secret::new("kept-in-the-keyring")).unwrap();
+        let spec = HookSpec {
+            secret: Some(entry.clone()),
+            ..hook(&url)
+        };
+        let sink = Webhooks::new(options());
+        let answer = sink.call(&spec, &payload()).await.unwrap();
+        assert_eq!(answer, format!("hook {url} answered 200 after 1 try: ok"));
+        let seen = server.join().unwrap();
+        assert_eq!(
+            seen[0].signature.as_deref(),
+            Some(signature(b"kept-in-the-keyring", &seen[0].body).as_str())
+        );
+        secret::delete(&entry).unwrap();
+
+        let err = sink.call(&spec, &payload()).await.unwrap_err();
+        assert!(
+            err.to_string()
+                .contains(&format!("no credential under entry `{entry}`")),
+            "{err}"
+        );
     }
 }

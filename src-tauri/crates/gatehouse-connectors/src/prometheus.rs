@@ -9,7 +9,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use gatehouse_core::rollout::MetricQuery;
 use gatehouse_core::time::Timestamp;
+use gatehouse_core::Error;
 use serde::Deserialize;
 
 use crate::error::ConnectorError;
@@ -295,6 +297,27 @@ impl Prometheus {
             }
         }
         Ok(out)
+    }
+}
+
+/// The rollout analysis's measurements: an instant query that must give exactly one number.
+impl MetricQuery for Prometheus {
+    async fn value_at(&self, query: &str, at: Timestamp) -> Result<f64, Error> {
+        let series = self.query(query, at).await?;
+        match series.as_slice() {
+            [one] => one.last().ok_or_else(|| {
+                Error::BadInput(format!("`{}` gave a series without a value", truncate(query)))
+            }),
+            [] => Err(Error::NotFound(format!(
+                "no data: `{}` gave an empty result",
+                truncate(query)
+            ))),
+            many => Err(Error::BadInput(format!(
+                "`{}` gave {} series; a rollout metric needs one number (aggregate with sum or avg)",
+                truncate(query),
+                many.len()
+            ))),
+        }
     }
 }
 

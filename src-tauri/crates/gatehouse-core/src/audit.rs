@@ -40,6 +40,10 @@ pub enum AuditAction {
     Acknowledged,
     /// An acknowledgement was taken back: its silence expired.
     Unacknowledged,
+    /// A deploy hook was called after a pointer moved and accepted the call.
+    HookCalled,
+    /// A deploy hook was called after a pointer moved and failed; the move stands.
+    HookFailed,
 }
 
 impl AuditAction {
@@ -57,6 +61,8 @@ impl AuditAction {
             AuditAction::Denied => "denied",
             AuditAction::Acknowledged => "acknowledged",
             AuditAction::Unacknowledged => "unacknowledged",
+            AuditAction::HookCalled => "hook_called",
+            AuditAction::HookFailed => "hook_failed",
         }
     }
 
@@ -74,6 +80,8 @@ impl AuditAction {
             AuditAction::Denied,
             AuditAction::Acknowledged,
             AuditAction::Unacknowledged,
+            AuditAction::HookCalled,
+            AuditAction::HookFailed,
         ]
         .into_iter()
         .find(|a| a.id() == id)

@@ -828,6 +828,12 @@ mod raw {
                     MetricSource::Signal(SignalName(signal.into_inner()))
                 }
                 (None, Some(query)) if !query.get_ref().trim().is_empty() => {
+                    if let Err(e) = crate::rollout::check_query_template(query.get_ref()) {
+                        return Err((
+                            query.span().start,
+                            format!("rollout metric `{name}`: `query`: {e}"),
+                        ));
+                    }
                     MetricSource::Query(query.into_inner())
                 }
                 (None, Some(query)) => {

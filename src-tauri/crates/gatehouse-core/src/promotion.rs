@@ -13,6 +13,7 @@ use crate::access::{authorize, Permission};
 use crate::audit::{AuditAction, AuditDraft};
 use crate::error::Error;
 use crate::gate::{GateState, GateStatus};
+use crate::hook::{subscribed, HookDelivery, HookEvent, HookPayload, HookSink};
 use crate::policy::{Policy, UserName};
 use crate::ports::{PromotionStore, Registry, WorkspaceRead};
 use crate::reading::{ModelName, Reading, SignalName};
@@ -307,6 +308,8 @@ pub struct RequestView {
     pub can_approve: bool,
     /// Why not, when they may not (a missing role, the four-eyes rule, already approved, …).
     pub cannot_approve_because: Option<String>,
+    /// The deploy hooks called after it moved its pointer, as the audit log records them.
+    pub hooks: Vec<HookDelivery>,
 }
 
 /// Whether `actor` may approve `request` now, and if not, why: the same rules [`Desk::approve`]
@@ -354,6 +357,8 @@ pub struct Desk<'a, S, R> {
     pub registry: &'a R,
     /// Told at each phase of an execution.
     pub observer: &'a dyn Observer,
+    /// Calls the policy's deploy hooks after a pointer moved.
+    pub hooks: &'a dyn HookSink,
 }
 
 impl<S, R> Desk<'_, S, R>
@@ -646,6 +651,7 @@ where
 
     /// Every request, newest first, as the acting user sees it.
     pub async fn request_views(&self) -> Result<Vec<RequestView>, Error> {
+        let log = self.store.audit_log().await?;
         Ok(self
             .store
             .requests()
@@ -656,10 +662,16 @@ where
                 RequestView {
                     can_approve: why.is_none(),
                     cannot_approve_because: why,
+                    hooks: deliveries(&log, request.id),
                     request,
                 }
             })
             .collect())
+    }
+
+    /// The deploy hooks called for request `id`, in order, as the audit log records them.
+    pub async fn hook_deliveries(&self, id: RequestId) -> Result<Vec<HookDelivery>, Error> {
+        Ok(deliveries(&self.store.audit_log().await?, id))
     }
 
     /// What [`Desk::rollback`] would do, without doing it: from → to.
@@ -701,9 +713,23 @@ where
     }
 
     /// Moves `model@pointer` back: to `to`, or by default to the version it held before its last
-    /// recorded move.
+    /// recorded move. Hooks subscribed to `rollback` are called after the move.
     pub async fn rollback(
         &self,
+        model: &ModelName,
+        pointer: Option<&PointerName>,
+        to: Option<&VersionId>,
+        reason: &str,
+    ) -> Result<PromotionRequest, Error> {
+        self.rollback_for(HookEvent::Rollback, model, pointer, to, reason)
+            .await
+    }
+
+    /// [`Desk::rollback`], calling the hooks subscribed to `event` (an abort is a rollback that
+    /// its hooks hear of as an abort).
+    pub(crate) async fn rollback_for(
+        &self,
+        event: HookEvent,
         model: &ModelName,
         pointer: Option<&PointerName>,
         to: Option<&VersionId>,
@@ -739,7 +765,7 @@ where
             ..self.draft(AuditAction::RollbackRequested, target)
         };
         let created = self.store.create_request(&new, audit).await?;
-        self.execute(created.id).await
+        self.execute_for(created.id, Some(event)).await
     }
 
     /// The version `target` held before its most recent recorded move to `current`.
@@ -768,9 +794,22 @@ where
     }
 
     /// Executes an approved request: gates (for promotions), staleness, intent, the registry,
-    /// outcome.
+    /// outcome, then the deploy hooks.
     pub async fn execute(&self, id: RequestId) -> Result<PromotionRequest, Error> {
+        self.execute_for(id, None).await
+    }
+
+    /// [`Desk::execute`], calling the hooks of `event` (by default the request's own kind).
+    async fn execute_for(
+        &self,
+        id: RequestId,
+        event: Option<HookEvent>,
+    ) -> Result<PromotionRequest, Error> {
         let req = self.load(id).await?;
+        let event = event.unwrap_or(match req.kind {
+            RequestKind::Promotion => HookEvent::Promotion,
+            RequestKind::Rollback => HookEvent::Rollback,
+        });
         if req.state != RequestState::Approved {
             return Err(Error::Invalid(format!(
                 "request {id} is {}, not approved",
@@ -874,7 +913,48 @@ where
             }
         }
         self.refresh_signals(&req.model).await?;
+        // The move is on record before any hook hears of it: a hook that fails or hangs leaves
+        // a finished request, never one stuck executing.
+        self.call_hooks(&req, event, &self.actor).await?;
         self.load(id).await
+    }
+
+    /// Calls every hook subscribed to `event` about `req`'s move, and records each answer or
+    /// failure in the audit log. A hook's failure is recorded, not returned: the move stands.
+    async fn call_hooks(
+        &self,
+        req: &PromotionRequest,
+        event: HookEvent,
+        actor: &UserName,
+    ) -> Result<(), Error> {
+        if !self.hooks.calls_hooks() {
+            return Ok(());
+        }
+        let payload = HookPayload {
+            event,
+            model: req.model.clone(),
+            version: req.version.clone(),
+            previous: req.from_version.clone(),
+            pointer: req.pointer.clone(),
+            request: Some(req.id),
+            actor: actor.clone(),
+            at: self.now,
+        };
+        for hook in subscribed(&self.policy.hooks, event) {
+            let (action, response) = match self.hooks.call(hook, &payload).await {
+                Ok(answer) => (AuditAction::HookCalled, answer),
+                Err(e) => (AuditAction::HookFailed, e.to_string()),
+            };
+            let audit = AuditDraft {
+                after: Some(hook.url.clone()),
+                reason: Some(event.id().to_owned()),
+                response: Some(response),
+                request: Some(req.id),
+                ..self.draft(action, req.target())
+            };
+            self.store.append_audit(audit).await?;
+        }
+        Ok(())
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -948,6 +1028,14 @@ where
             )
             .await?;
             self.refresh_signals(&req.model).await?;
+            if state == RequestState::Done {
+                // The process that moved the pointer stopped before its hooks were called.
+                let event = match req.kind {
+                    RequestKind::Promotion => HookEvent::Promotion,
+                    RequestKind::Rollback => HookEvent::Rollback,
+                };
+                self.call_hooks(&req, event, &req.requester).await?;
+            }
             settled.push(self.load(req.id).await?);
         }
         Ok(settled)
@@ -1010,6 +1098,14 @@ where
         }
         Ok(())
     }
+}
+
+/// The hook deliveries of request `id` in `log`.
+fn deliveries(log: &[crate::audit::AuditEvent], id: RequestId) -> Vec<HookDelivery> {
+    log.iter()
+        .filter(|e| e.request == Some(id))
+        .filter_map(HookDelivery::from_event)
+        .collect()
 }
 
 fn show(v: Option<&VersionId>) -> String {

@@ -13,14 +13,15 @@ use std::future::Future;
 use serde::{Deserialize, Serialize};
 
 use crate::access::{authorize, Permission};
-use crate::audit::{AuditAction, AuditDraft};
-use crate::error::Error;
+use crate::audit::{AuditAction, AuditDraft, AuditEvent};
+use crate::error::{Error, ErrorCode};
 use crate::gate::fmt_num;
+use crate::hook::{HookDelivery, HookEvent, HookSink};
 use crate::policy::{Policy, UserName};
 use crate::ports::{PromotionStore, Registry, WorkspaceRead};
 use crate::promotion::{Desk, Observer, PromotionRequest, RollbackPlan};
 use crate::reading::{ModelName, Reading, SignalName};
-use crate::registry::PointerName;
+use crate::registry::{PointerName, VersionId};
 use crate::time::Timestamp;
 
 /// How the new version meets live traffic.
@@ -340,8 +341,80 @@ impl Parser {
 pub enum MetricSource {
     /// The workspace's own readings of a signal.
     Signal(SignalName),
-    /// A PromQL query against the metrics back end.
+    /// A PromQL query against the metrics back end: a template in which `{{canary}}`,
+    /// `{{stable}}` and `{{model}}` stand for the version under analysis, the version a rollback
+    /// would return to, and the model. It must evaluate to one number.
     Query(String),
+}
+
+/// The placeholders a query template may use.
+const PLACEHOLDERS: [&str; 3] = ["canary", "stable", "model"];
+
+/// Checks that every `{{…}}` in a query template is a known placeholder; the error names the
+/// first that is not.
+pub fn check_query_template(template: &str) -> Result<(), String> {
+    let mut rest = template;
+    while let Some(open) = rest.find("{{") {
+        let after = &rest[open + 2..];
+        let Some(close) = after.find("}}") else {
+            return Err("`{{` without a closing `}}`".into());
+        };
+        let name = after[..close].trim();
+        if !PLACEHOLDERS.contains(&name) {
+            return Err(format!(
+                "unknown placeholder `{{{{{name}}}}}`: a query knows `{{{{canary}}}}`, `{{{{stable}}}}` and `{{{{model}}}}`"
+            ));
+        }
+        rest = &after[close + 2..];
+    }
+    Ok(())
+}
+
+/// The query a template stands for, with the canary, the stable version and the model filled
+/// in. Values are identifiers of letters, digits, `-`, `_` and `.` (checked here), so they can
+/// never change the query's shape.
+pub fn render_query(
+    template: &str,
+    model: &ModelName,
+    canary: &VersionId,
+    stable: Option<&VersionId>,
+) -> Result<String, Error> {
+    check_query_template(template).map_err(Error::Invalid)?;
+    let plain = |what: &str, v: &str| {
+        let ok = !v.is_empty()
+            && v.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        if ok {
+            Ok(v.to_owned())
+        } else {
+            Err(Error::Invalid(format!(
+                "the {what} `{v}` cannot go into a query: only letters, digits, `-`, `_` and `.`"
+            )))
+        }
+    };
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find("{{") {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 2..];
+        let close = after.find("}}").unwrap_or(after.len());
+        let value = match after[..close].trim() {
+            "canary" => plain("canary version", canary.as_str())?,
+            "stable" => match stable {
+                Some(v) => plain("stable version", v.as_str())?,
+                None => {
+                    return Err(Error::Invalid(format!(
+                        "the query names `{{{{stable}}}}`, but the audit log records no version {model} held before {canary}"
+                    )))
+                }
+            },
+            _ => plain("model", model.as_str())?,
+        };
+        out.push_str(&value);
+        rest = after.get(close + 2..).unwrap_or("");
+    }
+    out.push_str(rest);
+    Ok(out)
 }
 
 /// A metric of the rollout analysis, as the policy defines it.
@@ -724,9 +797,31 @@ pub struct RolloutReport {
     pub plan: Option<RollbackPlan>,
     /// What was done.
     pub action: RollbackAction,
+    /// The deploy hooks the rule's rollback called, with their answers or failures.
+    pub hooks: Vec<HookDelivery>,
 }
 
-/// The history of a signal's readings: the port the analysis needs beyond [`WorkspaceRead`].
+/// A stored measurement of a PromQL metric: of one metric of the rollout of one version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MeasurementRecord {
+    /// The model.
+    pub model: ModelName,
+    /// The pointer being rolled out.
+    pub pointer: PointerName,
+    /// The version under analysis.
+    pub canary: VersionId,
+    /// The metric's name in the policy.
+    pub metric: String,
+    /// The instant the query was evaluated at.
+    pub at: Timestamp,
+    /// The value; none when the query failed or had no data.
+    pub value: Option<f64>,
+    /// The query as sent, or why there is no value.
+    pub detail: String,
+}
+
+/// The history of a signal's readings and of the rollout's own measurements: the port the
+/// analysis needs beyond [`WorkspaceRead`].
 pub trait ReadingHistory {
     /// The newest `limit` readings of `signal` for `model`, oldest first.
     fn readings(
@@ -735,6 +830,46 @@ pub trait ReadingHistory {
         signal: &SignalName,
         limit: u32,
     ) -> impl Future<Output = Result<Vec<Reading>, Error>> + Send;
+
+    /// Stores a measurement; a second one of the same metric, rollout and instant is ignored,
+    /// so two processes measuring at once store it once.
+    fn record_measurement(
+        &self,
+        measurement: &MeasurementRecord,
+    ) -> impl Future<Output = Result<(), Error>> + Send {
+        let _ = measurement;
+        async {
+            Err(Error::Invalid(
+                "this store keeps no rollout measurements: PromQL metrics need the workspace database".into(),
+            ))
+        }
+    }
+
+    /// The measurements of `metric` in the rollout of `canary` to `model@pointer` taken at or
+    /// after `since`, oldest first.
+    fn measurements(
+        &self,
+        model: &ModelName,
+        pointer: &PointerName,
+        canary: &VersionId,
+        metric: &str,
+        since: Timestamp,
+    ) -> impl Future<Output = Result<Vec<MeasurementRecord>, Error>> + Send {
+        let _ = (model, pointer, canary, metric, since);
+        async { Ok(Vec::new()) }
+    }
+}
+
+/// The metrics back end, as the analysis needs it: one number per query and instant.
+pub trait MetricQuery {
+    /// The value of `query` evaluated at `at`. A query that fails or has no data is an error
+    /// saying why (counted as a measurement without value); an unreachable back end is
+    /// [`Error::Port`] with [`ErrorCode::Unreachable`] (nothing is recorded).
+    fn value_at(
+        &self,
+        query: &str,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<f64, Error>> + Send;
 }
 
 /// The login the rollout rule acts under in the audit log when it rolls back by itself.
@@ -754,6 +889,8 @@ pub struct Rollout<'a, S, R> {
     pub registry: &'a R,
     /// Told at each phase of an execution.
     pub observer: &'a dyn Observer,
+    /// Calls the policy's deploy hooks after a rollback or abort moved the pointer.
+    pub hooks: &'a dyn HookSink,
 }
 
 impl<S, R> Rollout<'_, S, R>
@@ -777,17 +914,136 @@ where
             store: self.store,
             registry: self.registry,
             observer: self.observer,
+            hooks: self.hooks,
         }
     }
 
-    /// Analyses the rollout of the policy's model from the workspace's readings.
+    /// When the pointer moved to `canary`, as the audit log records it: the start of its
+    /// rollout. None when the pointer was set outside Gatehouse.
+    async fn started(
+        &self,
+        rules: &RolloutPolicy,
+        canary: &VersionId,
+    ) -> Result<Option<Timestamp>, Error> {
+        let target = format!("{}@{}", self.policy.model, rules.pointer);
+        Ok(rollout_start(&self.store.audit_log().await?, &target, canary))
+    }
+
+    /// The stored measurements of a PromQL metric in the rollout of `canary`.
+    async fn measured(
+        &self,
+        rules: &RolloutPolicy,
+        spec: &MetricSpec,
+        canary: &VersionId,
+        start: Option<Timestamp>,
+    ) -> Result<Vec<(Timestamp, Option<f64>)>, Error> {
+        Ok(self
+            .store
+            .measurements(
+                &self.policy.model,
+                &rules.pointer,
+                canary,
+                &spec.name,
+                start.unwrap_or(Timestamp(i64::MIN)),
+            )
+            .await?
+            .into_iter()
+            .map(|m| (m.at, m.value))
+            .collect())
+    }
+
+    /// Takes the measurements of the policy's PromQL metrics that are due by now and stores
+    /// them, querying the metrics back end at each due instant: the first when the pointer moved
+    /// to the version under analysis (now, when the audit log does not say), each next one an
+    /// interval after the last, until the metric's verdict is in. Missed instants are measured
+    /// late from the back end's history, so the analysis does not depend on when it is run.
+    /// A query that fails or has no data is stored as a measurement without value (Argo's
+    /// error); an unreachable back end stops here and stores nothing. Returns how many were taken.
+    pub async fn measure<M: MetricQuery + Sync>(
+        &self,
+        metrics: Option<&M>,
+    ) -> Result<usize, Error> {
+        let rules = self.rules()?;
+        let queries: Vec<(&MetricSpec, &str)> = rules
+            .metrics
+            .iter()
+            .filter_map(|m| match &m.source {
+                MetricSource::Query(q) => Some((m, q.as_str())),
+                MetricSource::Signal(_) => None,
+            })
+            .collect();
+        let Some((first, _)) = queries.first() else {
+            return Ok(0);
+        };
+        let Some(metrics) = metrics else {
+            return Err(Error::Invalid(format!(
+                "rollout metric `{}` is a PromQL query, but [backends.metrics] names no prometheus: set its kind to \"prometheus\" and its url",
+                first.name
+            )));
+        };
+        let model = &self.policy.model;
+        let Some(canary) = self.registry.pointer(model, &rules.pointer).await? else {
+            return Ok(0);
+        };
+        let start = self.started(rules, &canary).await?;
+        let stable = match self
+            .desk(self.policy, self.actor.clone())
+            .rollback_plan(model, Some(&rules.pointer), None)
+            .await
+        {
+            Ok(plan) => Some(plan.to),
+            Err(e) if matches!(e.code(), ErrorCode::Invalid | ErrorCode::NotFound) => None,
+            Err(e) => return Err(e),
+        };
+        let mut taken = 0;
+        for (spec, template) in queries {
+            let query = render_query(template, model, &canary, stable.as_ref())?;
+            let mut values = self.measured(rules, spec, &canary, start).await?;
+            let interval = i64::try_from(spec.interval_seconds)
+                .unwrap_or(i64::MAX / 2000)
+                .saturating_mul(1000);
+            let mut due = match values.last() {
+                Some((at, _)) => Timestamp(at.0.saturating_add(interval)),
+                None => start.unwrap_or(self.now),
+            };
+            while due <= self.now && analyze_metric(spec, &values, "").verdict == Verdict::Running {
+                let (value, detail) = match metrics.value_at(&query, due).await {
+                    Ok(v) if v.is_nan() => (None, format!("`{query}` was NaN (no traffic?)")),
+                    Ok(v) => (Some(v), query.clone()),
+                    Err(e) if e.code() == ErrorCode::Unreachable => return Err(e),
+                    Err(e) => (None, e.to_string()),
+                };
+                self.store
+                    .record_measurement(&MeasurementRecord {
+                        model: model.clone(),
+                        pointer: rules.pointer.clone(),
+                        canary: canary.clone(),
+                        metric: spec.name.clone(),
+                        at: due,
+                        value,
+                        detail,
+                    })
+                    .await?;
+                values.push((due, value));
+                taken += 1;
+                due = Timestamp(due.0.saturating_add(interval));
+            }
+        }
+        Ok(taken)
+    }
+
+    /// Analyses the rollout of the policy's model from the workspace's readings and the stored
+    /// measurements of its PromQL metrics (take them first with [`Rollout::measure`]).
     pub async fn analyze(&self) -> Result<Analysis, Error> {
         let rules = self.rules()?;
         let model = &self.policy.model;
-        let subject = self
-            .registry
-            .pointer(model, &rules.pointer)
-            .await?
+        let canary = self.registry.pointer(model, &rules.pointer).await?;
+        let start = match &canary {
+            Some(c) => self.started(rules, c).await?,
+            None => None,
+        };
+        let subject = canary
+            .as_ref()
             .map(|v| {
                 // Registries number their versions; `v8` reads better in a sentence than `8`.
                 if v.as_str().chars().all(|c| c.is_ascii_digit()) {
@@ -800,16 +1056,19 @@ where
         let mut metrics = Vec::new();
         for spec in &rules.metrics {
             let values: Vec<(Timestamp, Option<f64>)> = match &spec.source {
+                // Readings from before the pointer moved to this version measured another one.
                 MetricSource::Signal(signal) => self
                     .store
                     .readings(model, signal, spec.count)
                     .await?
                     .into_iter()
+                    .filter(|r| start.is_none_or(|s| r.read_at >= s))
                     .map(|r| (r.read_at, Some(r.value)))
                     .collect(),
-                // PromQL metrics are measured by the metrics connector, not from the workspace;
-                // until it is wired here they stay running with no measurements.
-                MetricSource::Query(_) => Vec::new(),
+                MetricSource::Query(_) => match &canary {
+                    Some(c) => self.measured(rules, spec, c, start).await?,
+                    None => Vec::new(),
+                },
             };
             metrics.push(analyze_metric(spec, &values, &subject));
         }
@@ -840,6 +1099,7 @@ where
                 analysis,
                 plan: None,
                 action: RollbackAction::None,
+                hooks: Vec::new(),
             });
         }
         let model = &self.policy.model;
@@ -851,6 +1111,7 @@ where
             return Ok(RolloutReport {
                 analysis,
                 plan: Some(plan),
+                hooks: Vec::new(),
                 action: RollbackAction::Proposed {
                     why_not_automatic: format!(
                         "the policy does not allow automatic rollback of {model}@{}: a person with a role that may roll back confirms",
@@ -872,16 +1133,18 @@ where
             },
         );
         let reason = format!("rollout analysis failed: {}", measurements_cited(&analysis));
-        let request = self
-            .desk(&policy, rule)
+        let desk = self.desk(&policy, rule);
+        let request = desk
             .rollback(model, Some(&plan.pointer), Some(&plan.to), &reason)
             .await?;
+        let hooks = desk.hook_deliveries(request.id).await?;
         Ok(RolloutReport {
             analysis,
             plan: Some(plan),
             action: RollbackAction::Executed {
                 request: Box::new(request),
             },
+            hooks,
         })
     }
 
@@ -909,19 +1172,31 @@ where
     }
 
     /// Aborts the rollout: rolls the pointer back to the stable version with a reason, for a
-    /// role that may roll back.
+    /// role that may roll back. Hooks subscribed to `abort` are called after the move.
     pub async fn abort(&self, reason: &str) -> Result<PromotionRequest, Error> {
         let rules = self.rules()?;
         let target = format!("{}@{}", self.policy.model, rules.pointer);
         self.authorized(Permission::Rollback, &target).await?;
         let reason = required_reason(reason, "an abort")?;
         self.desk(self.policy, self.actor.clone())
-            .rollback(
+            .rollback_for(
+                HookEvent::Abort,
                 &self.policy.model,
                 Some(&rules.pointer),
                 None,
                 &format!("rollout aborted: {reason}"),
             )
+            .await
+    }
+
+    /// The deploy hooks called for request `id` (an abort's or the rule's rollback), as the
+    /// audit log records them.
+    pub async fn hook_deliveries(
+        &self,
+        id: crate::promotion::RequestId,
+    ) -> Result<Vec<HookDelivery>, Error> {
+        self.desk(self.policy, self.actor.clone())
+            .hook_deliveries(id)
             .await
     }
 
@@ -970,6 +1245,41 @@ fn measurements_cited(analysis: &Analysis) -> String {
         })
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// When `target` (`model@pointer`) moved to `canary`, as `log` records it: the start of that
+/// version's rollout. None when the pointer was set outside Gatehouse.
+pub fn rollout_start(log: &[AuditEvent], target: &str, canary: &VersionId) -> Option<Timestamp> {
+    log.iter()
+        .rev()
+        .find(|e| {
+            e.target == target
+                && matches!(e.action, AuditAction::Executed | AuditAction::Reconciled)
+                && e.after.as_deref() == Some(canary.as_str())
+        })
+        .map(|e| e.at)
+}
+
+/// The newest override of the rollout analysis of `target` recorded at or after `since` (the
+/// start of the rollout in progress): a person's decision to promote despite the analysis, which
+/// holds until the pointer moves again.
+pub fn analysis_override(
+    log: &[AuditEvent],
+    target: &str,
+    since: Option<Timestamp>,
+) -> Option<AuditEvent> {
+    log.iter()
+        .rev()
+        .filter(|e| since.is_none_or(|s| e.at >= s))
+        .find(|e| {
+            e.target == target
+                && e.action == AuditAction::Overridden
+                && e.request.is_none()
+                && e.before
+                    .as_deref()
+                    .is_some_and(|b| b.starts_with("rollout analysis "))
+        })
+        .cloned()
 }
 
 #[cfg(test)]
@@ -1154,6 +1464,42 @@ mod tests {
         // Only the newest `count` measurements count: early failures age out.
         check_metric(&[3.0, 3.0, 3.0, 1.0, 1.0, 1.0, 1.0, 1.0], Verdict::Successful,
             "error rate of v8 passed: 5 of 5 checks successful, 0 failed (limit 2), 0 inconclusive (limit 2)");
+    }
+
+    #[test]
+    fn query_templates_name_the_canary_the_stable_version_and_the_model() {
+        let template =
+            r#"errors{model="{{model}}",version="{{ canary }}"} / errors{version="{{stable}}"}"#;
+        let churn = ModelName::from("churn");
+        let (v3, v2) = (VersionId::from("3"), VersionId::from("2"));
+        assert_eq!(
+            render_query(template, &churn, &v3, Some(&v2)).unwrap(),
+            r#"errors{model="churn",version="3"} / errors{version="2"}"#
+        );
+        let no_stable = render_query(template, &churn, &v3, None).unwrap_err();
+        assert!(
+            no_stable
+                .to_string()
+                .contains("records no version churn held before 3"),
+            "{no_stable}"
+        );
+        // A value that could change the query's shape never reaches it.
+        let sly = VersionId::from(r#"3"} or vector(0) #"#);
+        assert_eq!(
+            render_query(template, &churn, &sly, Some(&v2))
+                .unwrap_err()
+                .code(),
+            ErrorCode::Invalid
+        );
+        assert_eq!(check_query_template("up"), Ok(()));
+        assert_eq!(
+            check_query_template("x{v=\"{{canary}\"}"),
+            Err("`{{` without a closing `}}`".into())
+        );
+        assert_eq!(
+            check_query_template("{{args.hash}}"),
+            Err("unknown placeholder `{{args.hash}}`: a query knows `{{canary}}`, `{{stable}}` and `{{model}}`".into())
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use gatehouse_core::audit::{verify, AuditAction, AuditDraft, AuditEvent, GENESIS};
 use gatehouse_core::demo;
+use gatehouse_core::hook::NoHooks;
 use gatehouse_core::policy::UserName;
 use gatehouse_core::ports::PromotionStore;
 use gatehouse_core::promotion::{Desk, Quiet, RequestId};
@@ -117,6 +118,7 @@ async fn main() {
             store: &ws,
             registry: &ws,
             observer: &Quiet,
+            hooks: &NoHooks,
         };
         let t = Instant::now();
         let req = desk("priya")

@@ -1,7 +1,10 @@
-//! The rollout analysis's port over the workspace database: a signal's recent readings.
+//! The rollout analysis's port over the workspace database: a signal's recent readings, and the
+//! measurements of PromQL metrics taken during a rollout.
 
 use gatehouse_core::reading::{ModelName, Reading, SignalName};
-use gatehouse_core::rollout::ReadingHistory;
+use gatehouse_core::registry::{PointerName, VersionId};
+use gatehouse_core::rollout::{MeasurementRecord, ReadingHistory};
+use gatehouse_core::time::Timestamp;
 use gatehouse_core::Error;
 
 use crate::sqlite;
@@ -14,7 +17,25 @@ impl ReadingHistory for Workspace {
         signal: &SignalName,
         limit: u32,
     ) -> Result<Vec<Reading>, Error> {
+        if let Some(team) = &self.team {
+            return ReadingHistory::readings(team, model, signal, limit).await;
+        }
         Ok(sqlite::readings(&self.pool, model, signal, limit).await?)
+    }
+
+    async fn record_measurement(&self, measurement: &MeasurementRecord) -> Result<(), Error> {
+        Ok(sqlite::insert_measurement(&self.pool, measurement).await?)
+    }
+
+    async fn measurements(
+        &self,
+        model: &ModelName,
+        pointer: &PointerName,
+        canary: &VersionId,
+        metric: &str,
+        since: Timestamp,
+    ) -> Result<Vec<MeasurementRecord>, Error> {
+        Ok(sqlite::measurements(&self.pool, model, pointer, canary, metric, since).await?)
     }
 }
 
@@ -22,6 +43,7 @@ impl ReadingHistory for Workspace {
 mod tests {
     use gatehouse_core::audit::AuditAction;
     use gatehouse_core::demo;
+    use gatehouse_core::hook::NoHooks;
     use gatehouse_core::policy::{Policy, UserName, POLICY_FILE};
     use gatehouse_core::ports::{PromotionStore, Registry};
     use gatehouse_core::promotion::Quiet;
@@ -69,6 +91,7 @@ mod tests {
             store: ws,
             registry: ws,
             observer: &Quiet,
+            hooks: &NoHooks,
         }
     }
 

@@ -12,6 +12,7 @@ use gatehouse_core::promotion::{
 };
 use gatehouse_core::reading::{ModelName, Reading, SignalName};
 use gatehouse_core::registry::{Model, ModelVersion, PointerName, VersionId};
+use gatehouse_core::rollout::MeasurementRecord;
 use gatehouse_core::time::Timestamp;
 use sqlx::{Row, SqliteConnection, SqlitePool};
 
@@ -728,4 +729,62 @@ pub(crate) async fn delete_window(
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// Stores a rollout measurement; one already stored for the same metric, rollout and instant
+/// wins.
+pub(crate) async fn insert_measurement(
+    pool: &SqlitePool,
+    m: &MeasurementRecord,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT OR IGNORE INTO rollout_measurements
+         (model, pointer, canary, metric, at, value, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )
+    .bind(m.model.as_str())
+    .bind(m.pointer.as_str())
+    .bind(m.canary.as_str())
+    .bind(&m.metric)
+    .bind(m.at.0)
+    .bind(m.value.filter(|v| !v.is_nan()))
+    .bind(&m.detail)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// The measurements of one metric of one rollout from `since` on, oldest first.
+pub(crate) async fn measurements(
+    pool: &SqlitePool,
+    model: &ModelName,
+    pointer: &PointerName,
+    canary: &VersionId,
+    metric: &str,
+    since: Timestamp,
+) -> Result<Vec<MeasurementRecord>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT at, value, detail FROM rollout_measurements
+         WHERE model = ?1 AND pointer = ?2 AND canary = ?3 AND metric = ?4 AND at >= ?5
+         ORDER BY at",
+    )
+    .bind(model.as_str())
+    .bind(pointer.as_str())
+    .bind(canary.as_str())
+    .bind(metric)
+    .bind(since.0)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(MeasurementRecord {
+                model: model.clone(),
+                pointer: pointer.clone(),
+                canary: canary.clone(),
+                metric: metric.to_owned(),
+                at: Timestamp(row.try_get("at")?),
+                value: row.try_get("value")?,
+                detail: row.try_get("detail")?,
+            })
+        })
+        .collect()
 }

@@ -14,6 +14,7 @@ use gatehouse_core::learn::{
     complete_step, team_progress, tour_view, LearnItem, LearnProgress, MemberProgress,
     ProgressStore, StepId, Tour, TourSource, TourView, DEFAULT_TOUR, TOUR_FILE,
 };
+use gatehouse_core::hook::NoHooks;
 use gatehouse_core::monitor::{SampleValues, SampleWindow, Samples};
 use gatehouse_core::policy::UserName;
 use gatehouse_core::policy::{Policy, POLICY_FILE};
@@ -182,6 +183,8 @@ impl Workspace {
                 store: self,
                 registry: self,
                 observer: &Quiet,
+                // The demo's history happened long ago: no CD system hears of it.
+                hooks: &NoHooks,
             };
             let done = match &step.action {
                 DemoAction::Request {
