@@ -1,7 +1,8 @@
-//! Helpers the test targets share: real back-end servers started on loopback (`postgres` for the
-//! team store).
+//! Helpers the test targets share: real back-end servers started on loopback (`servers` for
+//! Prometheus and Alertmanager, `postgres` for the team store).
 
 // Test helpers fail loudly on purpose: a panic is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod postgres;
+pub mod servers;

@@ -1,13 +1,11 @@
 //! Monitoring against the real servers: Debian's `prometheus` with three hours of history loaded
 //! by `promtool tsdb create-blocks-from openmetrics`, and `prometheus-alertmanager` with alerts
-//! posted to its API. Both run as plain processes on free loopback ports with temporary configs
-//! and data directories, and are killed when the test ends, passed or failed.
+//! posted to its API. Both are started by `gatehouse_tests::servers` and killed when the test
+//! ends, passed or failed.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use gatehouse_connectors::alertmanager::Alertmanager;
@@ -20,266 +18,11 @@ use gatehouse_core::ports::PromotionStore;
 use gatehouse_core::time::{Clock, SystemClock, Timestamp};
 use gatehouse_core::ErrorCode;
 use gatehouse_store::Workspace;
+use gatehouse_tests::servers::{
+    free_port, post_alerts, require_binary, start_alertmanager, start_prometheus, BasicAuth,
+    LATENCY_EDGES, MINUTES, TENURE_AFTER, TENURE_BEFORE, TENURE_EDGES, TRAFFIC,
+};
 use serde_json::{json, Value};
-
-/// A server process, killed when dropped.
-struct Server {
-    child: Child,
-    url: String,
-    dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn require_binary(name: &str) {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {name}")])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    assert!(
-        found,
-        "`{name}` is missing: run scripts/setup --test (Debian packages prometheus and prometheus-alertmanager)"
-    );
-}
-
-/// Starts `program` and waits until `/-/ready` answers 200.
-fn start(program: &str, args: Vec<String>, url: String, dir: tempfile::TempDir) -> Server {
-    require_binary(program);
-    let log = std::fs::File::create(dir.path().join("server.log")).unwrap();
-    let child = Command::new(program)
-        .args(&args)
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let mut server = Server { child, url, dir };
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if ready(&server.url) {
-            return server;
-        }
-        if let Ok(Some(status)) = server.child.try_wait() {
-            let log = std::fs::read_to_string(server.dir.path().join("server.log")).unwrap();
-            panic!("{program} exited with {status}:\n{log}");
-        }
-        assert!(Instant::now() < deadline, "{program} was not ready in 20 s");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// Whether `/-/ready` answers 200. Plain HTTP/1.0 over a socket, because the tests run inside a
-/// tokio runtime where reqwest's blocking client may not be used.
-fn ready(url: &str) -> bool {
-    use std::io::{Read, Write};
-    let Some(addr) = url.strip_prefix("http://") else {
-        return false;
-    };
-    let Ok(mut stream) = std::net::TcpStream::connect(addr) else {
-        return false;
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
-    if stream
-        .write_all(format!("GET /-/ready HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes())
-        .is_err()
-    {
-        return false;
-    }
-    let mut answer = String::new();
-    let _ = stream.read_to_string(&mut answer);
-    answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200")
-}
-
-// ---------------------------------------------------------------------------------------------
-// Prometheus with deterministic history
-
-/// Upper bounds of the latency histogram, in seconds.
-const LATENCY_EDGES: [f64; 6] = [0.05, 0.1, 0.25, 0.5, 1.0, f64::INFINITY];
-/// Upper bounds of the `tenure_months` feature histogram.
-const TENURE_EDGES: [f64; 5] = [6.0, 12.0, 24.0, 48.0, f64::INFINITY];
-/// Minutes of history, one sample a minute.
-const MINUTES: i64 = 180;
-/// The minute the feature's distribution changes.
-const SHIFT_MINUTE: i64 = 90;
-
-/// What each version serves per minute: observations per latency bin, successes, failures.
-struct VersionTraffic {
-    version: &'static str,
-    latency_per_minute: [u64; 6],
-    ok_per_minute: u64,
-    errors_per_minute: u64,
-}
-
-const TRAFFIC: [VersionTraffic; 2] = [
-    VersionTraffic {
-        version: "4",
-        latency_per_minute: [30, 40, 20, 8, 2, 0],
-        ok_per_minute: 98,
-        errors_per_minute: 2,
-    },
-    VersionTraffic {
-        version: "5",
-        latency_per_minute: [10, 20, 40, 20, 8, 2],
-        ok_per_minute: 90,
-        errors_per_minute: 10,
-    },
-];
-
-/// Feature observations per bin per minute, before and after the shift.
-const TENURE_BEFORE: [u64; 5] = [5, 10, 20, 10, 5];
-const TENURE_AFTER: [u64; 5] = [15, 15, 10, 5, 5];
-
-fn le(edge: f64) -> String {
-    if edge.is_infinite() {
-        "+Inf".into()
-    } else {
-        edge.to_string()
-    }
-}
-
-fn tenure_per_minute(minute: i64) -> [u64; 5] {
-    if minute < SHIFT_MINUTE {
-        TENURE_BEFORE
-    } else {
-        TENURE_AFTER
-    }
-}
-
-/// The history as OpenMetrics text, one sample a minute from `start_s` (seconds).
-fn openmetrics(start_s: i64) -> String {
-    let mut out = String::new();
-    out.push_str("# TYPE http_request_duration_seconds histogram\n");
-    for minute in 0..=MINUTES {
-        let t = start_s + minute * 60;
-        for v in &TRAFFIC {
-            let mut cumulative = 0;
-            for (edge, per_minute) in LATENCY_EDGES.iter().zip(v.latency_per_minute) {
-                cumulative += per_minute * minute as u64;
-                writeln!(
-                    out,
-                    r#"http_request_duration_seconds_bucket{{model="churn",version="{}",le="{}"}} {cumulative} {t}"#,
-                    v.version,
-                    le(*edge)
-                )
-                .unwrap();
-            }
-            writeln!(
-                out,
-                r#"http_request_duration_seconds_count{{model="churn",version="{}"}} {cumulative} {t}"#,
-                v.version
-            )
-            .unwrap();
-            writeln!(
-                out,
-                r#"http_request_duration_seconds_sum{{model="churn",version="{}"}} {} {t}"#,
-                v.version,
-                cumulative as f64 * 0.1
-            )
-            .unwrap();
-        }
-    }
-    out.push_str("# TYPE http_requests counter\n");
-    for minute in 0..=MINUTES {
-        let t = start_s + minute * 60;
-        for v in &TRAFFIC {
-            for (code, per_minute) in [("200", v.ok_per_minute), ("500", v.errors_per_minute)] {
-                writeln!(
-                    out,
-                    r#"http_requests_total{{model="churn",version="{}",code="{code}"}} {} {t}"#,
-                    v.version,
-                    per_minute * minute as u64
-                )
-                .unwrap();
-            }
-        }
-    }
-    out.push_str("# TYPE tenure_months histogram\n");
-    let mut cumulative_bins = [0u64; 5];
-    for minute in 0..=MINUTES {
-        let t = start_s + minute * 60;
-        if minute > 0 {
-            // The observations of the minute that ends now.
-            for (bin, n) in cumulative_bins
-                .iter_mut()
-                .zip(tenure_per_minute(minute - 1))
-            {
-                *bin += n;
-            }
-        }
-        let mut cumulative = 0;
-        for (edge, bin) in TENURE_EDGES.iter().zip(cumulative_bins) {
-            cumulative += bin;
-            writeln!(
-                out,
-                r#"tenure_months_bucket{{model="churn",le="{}"}} {cumulative} {t}"#,
-                le(*edge)
-            )
-            .unwrap();
-        }
-        writeln!(
-            out,
-            r#"tenure_months_count{{model="churn"}} {cumulative} {t}"#
-        )
-        .unwrap();
-        writeln!(
-            out,
-            r#"tenure_months_sum{{model="churn"}} {cumulative} {t}"#
-        )
-        .unwrap();
-    }
-    out.push_str("# EOF\n");
-    out
-}
-
-/// Starts Prometheus over the history; returns it and the first sample's time in seconds.
-fn start_prometheus() -> (Server, i64) {
-    require_binary("promtool");
-    let dir = tempfile::tempdir().unwrap();
-    let now_s = SystemClock.now().0 / 1000;
-    // Whole minutes, ending a minute ago, so every sample lies in the past.
-    let start_s = (now_s / 60 - 1 - MINUTES) * 60;
-    let input = dir.path().join("history.om");
-    std::fs::write(&input, openmetrics(start_s)).unwrap();
-    let data = dir.path().join("data");
-    let out = Command::new("promtool")
-        .args(["tsdb", "create-blocks-from", "openmetrics"])
-        .arg(&input)
-        .arg(&data)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "promtool failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let config = dir.path().join("prometheus.yml");
-    std::fs::write(
-        &config,
-        "global:\n  scrape_interval: 1h\nscrape_configs: []\n",
-    )
-    .unwrap();
-    let port = free_port();
-    let args = vec![
-        format!("--config.file={}", config.display()),
-        format!("--storage.tsdb.path={}", data.display()),
-        format!("--web.listen-address=127.0.0.1:{port}"),
-    ];
-    let server = start("prometheus", args, format!("http://127.0.0.1:{port}"), dir);
-    (server, start_s)
-}
 
 /// Prometheus's `histogram_quantile` over per-bin rates: the rank's bin, linearly interpolated
 /// (from 0 for the first bin; the last finite bound when the rank falls into `+Inf`).
@@ -313,7 +56,7 @@ fn close(actual: f64, expected: f64, what: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prometheus_signals_match_the_loaded_history() {
-    let (server, start_s) = start_prometheus();
+    let (server, start_s) = start_prometheus(BasicAuth::Off);
     let prom = Prometheus::new(&server.url, ClientOptions::default()).unwrap();
     let end = Timestamp((start_s + MINUTES * 60) * 1000);
     let q = SignalQueries::default();
@@ -433,42 +176,6 @@ async fn prometheus_signals_match_the_loaded_history() {
 // ---------------------------------------------------------------------------------------------
 // Alertmanager
 
-const ALERTMANAGER_CONFIG: &str = r#"
-route:
-  receiver: default
-  group_by: [alertname]
-  group_wait: 1s
-  routes:
-    - matchers: ['team="serving-sre"']
-      receiver: serving-sre
-    - matchers: ['alertname="FeatureDrift"']
-      receiver: ml-oncall
-receivers:
-  - name: default
-  - name: serving-sre
-  - name: ml-oncall
-"#;
-
-fn start_alertmanager() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("alertmanager.yml");
-    std::fs::write(&config, ALERTMANAGER_CONFIG).unwrap();
-    let port = free_port();
-    let args = vec![
-        format!("--config.file={}", config.display()),
-        format!("--storage.path={}", dir.path().join("data").display()),
-        format!("--web.listen-address=127.0.0.1:{port}"),
-        // Empty: no gossip port on all interfaces.
-        "--cluster.listen-address=".into(),
-    ];
-    start(
-        "prometheus-alertmanager",
-        args,
-        format!("http://127.0.0.1:{port}"),
-        dir,
-    )
-}
-
 async fn am_get(url: &str, path: &str) -> Value {
     reqwest::get(format!("{url}{path}"))
         .await
@@ -478,31 +185,90 @@ async fn am_get(url: &str, path: &str) -> Value {
         .unwrap()
 }
 
-async fn post_alerts(url: &str, alerts: Value) {
-    let status = reqwest::Client::new()
-        .post(format!("{url}/api/v2/alerts"))
-        .json(&alerts)
-        .send()
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_monitor_view_reads_every_version_from_prometheus_and_fails_loudly_when_it_stops() {
+    use gatehouse_core::signals::{SignalSource, SystemSignal};
+    let (mut server, start_s) = start_prometheus(BasicAuth::Off);
+    let dir = tempfile::tempdir().unwrap();
+    let now = SystemClock.now();
+    let ws = Workspace::create_demo(dir.path(), &gatehouse_core::demo::generate(7, now))
         .await
-        .unwrap()
-        .status();
-    assert!(status.is_success(), "posting alerts: {status}");
-}
+        .unwrap();
+    let mut policy = ws.policy().unwrap();
+    policy.backends.metrics = gatehouse_core::policy::Backend {
+        kind: gatehouse_core::policy::BackendKind::Prometheus,
+        url: Some(server.url.clone()),
+        credential: None,
+        ..policy.backends.metrics.clone()
+    };
+    let end = Timestamp((start_s + MINUTES * 60) * 1000);
+    let range = end.0 - start_s * 1000;
+    let view = gatehouse_connectors::monitor::monitor_view(&policy, &ws, end, range)
+        .await
+        .unwrap();
+    assert_eq!(view.source, SignalSource::Prometheus);
+    assert_eq!(view.versions, ["4", "5"]);
+    let latest = |signal, version: &str| {
+        view.of(signal)
+            .into_iter()
+            .find(|s| s.version == version)
+            .and_then(|s| s.latest())
+            .unwrap()
+    };
+    for v in &TRAFFIC {
+        let total = (v.ok_per_minute + v.errors_per_minute) as f64;
+        close(
+            latest(SystemSignal::ErrorRate, v.version),
+            v.errors_per_minute as f64 / total,
+            "error rate",
+        );
+        close(
+            latest(SystemSignal::RequestRate, v.version),
+            total / 60.0,
+            "request rate",
+        );
+        let per_bin: Vec<f64> = v
+            .latency_per_minute
+            .iter()
+            .map(|n| *n as f64 / 60.0)
+            .collect();
+        close(
+            latest(SystemSignal::LatencyP99, v.version),
+            expected_quantile(0.99, &LATENCY_EDGES, &per_bin),
+            "p99",
+        );
+    }
+    // The history has no saturation metrics: the view says so instead of drawing nothing.
+    assert!(
+        view.missing.iter().any(|m| m.starts_with("CPU")),
+        "{:?}",
+        view.missing
+    );
+    // The lines span the loaded history, one point per step.
+    let p95 = view.of(SystemSignal::LatencyP95);
+    assert!(
+        p95.iter().all(|s| s.points.len() > 100),
+        "{}",
+        p95[0].points.len()
+    );
 
-fn rfc3339_in(hours: i64) -> String {
-    gatehouse_connectors::alertmanager::rfc3339::format(Timestamp(
-        SystemClock.now().0 + hours * Timestamp::HOUR_MS,
-    ))
+    // Prometheus stops: the read fails as unreachable (the panel keeps the last view, stale).
+    server.kill();
+    let err = gatehouse_connectors::monitor::monitor_view(&policy, &ws, end, range)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Unreachable, "{err}");
+    ws.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn alerts_have_owners_and_acknowledging_silences_them_with_who_and_why() {
-    let server = start_alertmanager();
+    let server = start_alertmanager(BasicAuth::Off);
     let url = server.url.clone();
-    let until = rfc3339_in(1);
+    let until = gatehouse_tests::servers::rfc3339_in_hours(1);
     post_alerts(
         &url,
-        json!([
+        &json!([
             {"labels": {"alertname": "HighLatency", "severity": "critical", "team": "serving-sre", "model": "churn"},
              "annotations": {"summary": "p95 latency of churn 5 over 250 ms", "runbook_url": "https://runbooks.acme.example/latency"},
              "endsAt": until},
@@ -512,9 +278,9 @@ async fn alerts_have_owners_and_acknowledging_silences_them_with_who_and_why() {
             {"labels": {"alertname": "DiskAlmostFull", "severity": "info", "team": "storage"},
              "annotations": {"summary": "nobody's disk"},
              "endsAt": until}
-        ]),
-    )
-    .await;
+        ])
+        .to_string(),
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let now = SystemClock.now();

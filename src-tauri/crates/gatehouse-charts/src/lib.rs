@@ -6,13 +6,15 @@
 //!
 //! The drift charts ([`drift`]) draw a [`gatehouse_core::monitor::DriftBoard`]: a feature's score
 //! over time against its threshold, its reference vs. latest histogram, and the features × windows
-//! heatmap, as SVG text the panel shows as images.
+//! heatmap, as SVG text the panel shows as images. The monitor charts ([`monitor`]) draw a
+//! [`gatehouse_core::signals::MonitorView`]: one system signal per chart, a line per version.
 
 pub mod drift;
 mod error;
 mod font;
 mod format;
 mod loop_diagram;
+pub mod monitor;
 mod theme;
 
 pub use drift::{heatmap, histogram_chart, score_chart, CHART_SIZE, HEATMAP_WIDTH};

@@ -31,7 +31,8 @@ pub struct AlertDoc {
     pub labels: BTreeMap<String, String>,
     /// Its fingerprint, to name it when several alerts share a name.
     pub id: String,
-    /// label, receiver or unowned: how the owner was found.
+    /// label, alert_name, receiver, model or unowned: how the owner was found (unowned flags an
+    /// alert that reaches nobody).
     pub owned_by: &'static str,
     /// What it is about.
     pub summary: Option<String>,
@@ -67,7 +68,9 @@ impl From<&Alert> for AlertDoc {
             id: a.id.to_string(),
             owned_by: match a.ownership {
                 Ownership::Label => "label",
+                Ownership::AlertName => "alert_name",
                 Ownership::Receiver => "receiver",
+                Ownership::Model => "model",
                 Ownership::Unowned => "unowned",
             },
             summary: a.summary.clone(),

@@ -1,20 +1,56 @@
-//! `gatehouse connect mlflow URL [--username U] [--password-stdin]`: checks the server accepts the
-//! credential, stores it in the OS keyring, and points `[backends.registry]` of `gatehouse.toml`
-//! at the server, naming only the keyring entry. The rest of the policy file is kept byte for
-//! byte: only the lines of that one table change, and the result is parsed before it is written.
+//! `gatehouse connect mlflow|prometheus|alertmanager URL [--username U] [--password-stdin]`:
+//! checks the server answers and accepts the credential, stores it in the OS keyring, and points
+//! the port's table of `gatehouse.toml` (`[backends.registry]`, `[backends.metrics]` or
+//! `[backends.alerts]`) at the server, naming only the keyring entry. The rest of the policy file
+//! is kept byte for byte: only the lines of that one table change, and the result is parsed
+//! before it is written.
 
 use std::io::Read;
 use std::path::Path;
 
+use gatehouse_connectors::alertmanager::Alertmanager;
 use gatehouse_connectors::mlflow::{Client, Config};
+use gatehouse_connectors::prometheus::Prometheus;
 use gatehouse_connectors::secret::{self, Credential, Secret};
+use gatehouse_connectors::ClientOptions;
 use gatehouse_core::policy::{Policy, POLICY_FILE};
 use gatehouse_core::{Error, ErrorCode};
 use serde::Serialize;
 
-/// What `gatehouse connect mlflow` was asked.
+/// A back end `gatehouse connect` can point a port of the workspace at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// An MLflow tracking server, as the registry.
+    Mlflow,
+    /// A Prometheus, as the metrics source.
+    Prometheus,
+    /// An Alertmanager, as the alerts source.
+    Alertmanager,
+}
+
+impl Target {
+    /// The back end's `kind` in the policy.
+    fn kind(self) -> &'static str {
+        match self {
+            Target::Mlflow => "mlflow",
+            Target::Prometheus => "prometheus",
+            Target::Alertmanager => "alertmanager",
+        }
+    }
+
+    /// The port it serves, as `[backends.<port>]` names it.
+    fn port(self) -> &'static str {
+        match self {
+            Target::Mlflow => "registry",
+            Target::Prometheus => "metrics",
+            Target::Alertmanager => "alerts",
+        }
+    }
+}
+
+/// What `gatehouse connect` was asked.
 #[derive(Debug, Clone)]
-pub struct ConnectMlflow {
+pub struct ConnectArgs {
     /// The server's base URL.
     pub url: String,
     /// The basic-auth user; without it a secret read from standard input is a bearer token.
@@ -26,8 +62,12 @@ pub struct ConnectMlflow {
 /// What was connected, for the text and JSON outputs. Never holds the secret.
 #[derive(Debug, Clone, Serialize)]
 pub struct Connected {
-    /// The back end (`mlflow`).
+    /// The back end (`mlflow`, `prometheus`, `alertmanager`).
     pub backend: &'static str,
+    /// The port it now serves (`registry`, `metrics`, `alerts`).
+    pub port: &'static str,
+    /// The version the server reported, where its API tells.
+    pub version: Option<String>,
     /// The server's base URL.
     pub url: String,
     /// The keyring entry written into `gatehouse.toml`, if a credential was given.
@@ -41,23 +81,25 @@ impl Connected {
     pub fn text(&self) -> String {
         match &self.credential {
             Some(entry) => format!(
-                "connected the registry to mlflow at {} ({} auth, keyring entry `{entry}`)",
-                self.url, self.auth
+                "connected the {} to {} at {} ({} auth, keyring entry `{entry}`)",
+                self.port, self.backend, self.url, self.auth
             ),
             None => format!(
-                "connected the registry to mlflow at {} (no credential)",
-                self.url
+                "connected the {} to {} at {} (no credential)",
+                self.port, self.backend, self.url
             ),
         }
     }
 }
 
-/// Runs `gatehouse connect mlflow`: reads the secret from `stdin` when asked, checks it against
-/// the server, stores it in the keyring, then rewrites `[backends.registry]` in the workspace's
-/// `gatehouse.toml`. Nothing is written when the server refuses or cannot be reached.
-pub async fn connect_mlflow(
+/// Runs `gatehouse connect TARGET`: reads the secret from `stdin` when asked, checks the server
+/// answers its own status endpoint and accepts the credential, stores the credential in the
+/// keyring, then rewrites the target's `[backends.*]` table in the workspace's `gatehouse.toml`.
+/// Nothing is written when the server refuses (exit 4) or cannot be reached (exit 5).
+pub async fn connect(
     workspace: &Path,
-    args: &ConnectMlflow,
+    target: Target,
+    args: &ConnectArgs,
     stdin: &mut dyn Read,
 ) -> Result<Connected, Error> {
     let policy_path = workspace.join(POLICY_FILE);
@@ -66,11 +108,27 @@ pub async fn connect_mlflow(
         message: format!("cannot read {}: {e}", policy_path.display()),
     })?;
     let credential = credential(args, stdin)?;
-    let client = Client::new(&args.url, credential.clone(), Config::default())?;
-    client.check().await?;
-    let url = client.url().to_owned();
-    let entry = credential.as_ref().map(|c| entry_name(&url, c));
-    let new_text = with_registry(&text, &url, entry.as_deref())?;
+    let (url, version) = match target {
+        Target::Mlflow => {
+            let client = Client::new(&args.url, credential.clone(), Config::default())?;
+            client.check().await?;
+            (client.url().to_owned(), None)
+        }
+        Target::Prometheus => {
+            let client = Prometheus::new(&args.url, ClientOptions::default())?
+                .with_credential(credential.clone());
+            let version = client.check().await?;
+            (client.url().trim_end_matches('/').to_owned(), Some(version))
+        }
+        Target::Alertmanager => {
+            let client = Alertmanager::new(&args.url, ClientOptions::default())?
+                .with_credential(credential.clone());
+            let version = client.check().await?;
+            (client.url().trim_end_matches('/').to_owned(), Some(version))
+        }
+    };
+    let entry = credential.as_ref().map(|c| entry_name(target, &url, c));
+    let new_text = with_backend(&text, target, &url, entry.as_deref())?;
     // Parse before anything is written: a policy the workspace cannot read is never saved.
     Policy::parse(&new_text, POLICY_FILE)?;
     if let (Some(entry), Some(credential)) = (&entry, &credential) {
@@ -78,7 +136,9 @@ pub async fn connect_mlflow(
     }
     write_atomically(&policy_path, &new_text)?;
     Ok(Connected {
-        backend: "mlflow",
+        backend: target.kind(),
+        port: target.port(),
+        version,
         url,
         auth: match &credential {
             Some(Credential::Basic { .. }) => "basic",
@@ -89,7 +149,7 @@ pub async fn connect_mlflow(
     })
 }
 
-fn credential(args: &ConnectMlflow, stdin: &mut dyn Read) -> Result<Option<Credential>, Error> {
+fn credential(args: &ConnectArgs, stdin: &mut dyn Read) -> Result<Option<Credential>, Error> {
     if !args.password_stdin {
         if args.username.is_some() {
             return Err(Error::Invalid(
@@ -124,9 +184,10 @@ fn credential(args: &ConnectMlflow, stdin: &mut dyn Read) -> Result<Option<Crede
     }))
 }
 
-/// The keyring entry for a server and credential: `mlflow/<user>@<host:port>` or
-/// `mlflow/token@<host:port>`, in the characters entry names allow.
-fn entry_name(url: &str, credential: &Credential) -> String {
+/// The keyring entry for a server and credential: `<kind>/<user>@<host:port>` or
+/// `<kind>/token@<host:port>` (such as `mlflow/reader@127.0.0.1:5000`), in the characters entry
+/// names allow.
+fn entry_name(target: Target, url: &str, credential: &Credential) -> String {
     let host = url
         .split_once("://")
         .map_or(url, |(_, rest)| rest)
@@ -143,7 +204,7 @@ fn entry_name(url: &str, credential: &Credential) -> String {
             })
             .collect()
     };
-    let name = format!("mlflow/{}@{}", clean(who), clean(host));
+    let name = format!("{}/{}@{}", target.kind(), clean(who), clean(host));
     name.chars().take(128).collect()
 }
 
@@ -190,15 +251,22 @@ fn key_of(line: &str) -> Option<&str> {
     Some(k.trim())
 }
 
-/// `text` with `[backends.registry]` set to MLflow at `url` with `credential` (or none): the
-/// table's `kind`, `url` and `credential` lines replaced, other lines and comments kept, the table
-/// appended when missing.
-fn with_registry(text: &str, url: &str, credential: Option<&str>) -> Result<String, Error> {
+/// `text` with the target's `[backends.<port>]` set to it at `url` with `credential` (or none):
+/// the table's `kind`, `url` and `credential` lines replaced, other lines and comments kept, the
+/// table appended when missing.
+fn with_backend(
+    text: &str,
+    target: Target,
+    url: &str,
+    credential: Option<&str>,
+) -> Result<String, Error> {
+    let port = target.port();
+    let header = format!("backends.{port}");
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
     let mut start = None;
     for (i, line) in lines.iter().enumerate() {
         match table_header(line).as_deref() {
-            Some("backends.registry") => {
+            Some(h) if h == header => {
                 start = Some(i);
                 break;
             }
@@ -206,18 +274,18 @@ fn with_registry(text: &str, url: &str, credential: Option<&str>) -> Result<Stri
             None => {
                 // A dotted or inline form elsewhere would be silently shadowed; refuse it.
                 if key_of(line).is_some_and(|k| {
-                    k.replace(' ', "").starts_with("backends.registry")
-                        || k == "registry" && in_table(&lines, i, "backends")
+                    k.replace(' ', "").starts_with(&header)
+                        || k == port && in_table(&lines, i, "backends")
                 }) {
-                    return Err(Error::Invalid(
-                        "gatehouse.toml sets the registry with a dotted or inline key; write it as a `[backends.registry]` table, then connect again".into(),
-                    ));
+                    return Err(Error::Invalid(format!(
+                        "gatehouse.toml sets the {port} with a dotted or inline key; write it as a `[{header}]` table, then connect again"
+                    )));
                 }
             }
         }
     }
     let wanted: Vec<(&str, Option<String>)> = vec![
-        ("kind", Some(toml_string("mlflow"))),
+        ("kind", Some(toml_string(target.kind()))),
         ("url", Some(toml_string(url))),
         ("credential", credential.map(toml_string)),
     ];
@@ -230,7 +298,7 @@ fn with_registry(text: &str, url: &str, credential: Option<&str>) -> Result<Stri
         if !out.is_empty() {
             out.push_str(newline);
         }
-        out.push_str("[backends.registry]");
+        out.push_str(&format!("[{header}]"));
         out.push_str(newline);
         for (k, v) in &wanted {
             if let Some(v) = v {
@@ -293,7 +361,7 @@ mod tests {
     const POLICY: &str = "# team policy\n[workspace]\nname = \"t\"\nmodel = \"churn\"\n\n[backends.registry]\nkind = \"embedded\" # for now\n# keep me\n\n[backends.metrics]\nkind = \"embedded\"\n";
 
     fn check(text: &str, url: &str, credential: Option<&str>, expected: &str) {
-        let got = with_registry(text, url, credential).unwrap();
+        let got = with_backend(text, Target::Mlflow, url, credential).unwrap();
         assert_eq!(got, expected);
         Policy::parse(&got, POLICY_FILE).unwrap();
     }
@@ -310,7 +378,7 @@ mod tests {
 
     #[test]
     fn connecting_again_replaces_and_may_drop_the_credential() {
-        let once = with_registry(POLICY, "http://a:1", Some("e1")).unwrap();
+        let once = with_backend(POLICY, Target::Mlflow, "http://a:1", Some("e1")).unwrap();
         check(
             &once,
             "http://b:2",
@@ -332,7 +400,33 @@ mod tests {
     #[test]
     fn dotted_forms_are_refused_not_shadowed() {
         let text = "[workspace]\nname = \"t\"\nmodel = \"churn\"\n[backends]\nregistry = { kind = \"embedded\" }\n";
-        assert!(with_registry(text, "http://a:1", None).is_err());
+        assert!(with_backend(text, Target::Mlflow, "http://a:1", None).is_err());
+    }
+
+    #[test]
+    fn monitoring_back_ends_get_their_own_tables() {
+        let metrics = with_backend(POLICY, Target::Prometheus, "http://p:9090", None).unwrap();
+        assert!(metrics
+            .contains("[backends.metrics]\nkind = \"prometheus\"\nurl = \"http://p:9090\"\n"));
+        assert!(metrics.contains("[backends.registry]\nkind = \"embedded\" # for now\n"));
+        let alerts =
+            with_backend(&metrics, Target::Alertmanager, "http://a:9093", Some("e")).unwrap();
+        assert!(alerts.ends_with(
+            "[backends.alerts]\nkind = \"alertmanager\"\nurl = \"http://a:9093\"\ncredential = \"e\"\n"
+        ));
+        let policy = Policy::parse(&alerts, POLICY_FILE).unwrap();
+        assert_eq!(policy.backends.alerts.credential.as_deref(), Some("e"));
+        assert_eq!(
+            policy.backends.metrics.url.as_deref(),
+            Some("http://p:9090")
+        );
+        let token = Credential::Bearer {
+            token: Secret::new("t"),
+        };
+        assert_eq!(
+            entry_name(Target::Alertmanager, "http://127.0.0.1:9093", &token),
+            "alertmanager/token@127.0.0.1:9093"
+        );
     }
 
     #[test]
@@ -347,21 +441,21 @@ mod tests {
             password: Secret::new("pw"),
         };
         assert_eq!(
-            entry_name("http://127.0.0.1:5000", &basic),
+            entry_name(Target::Mlflow, "http://127.0.0.1:5000", &basic),
             "mlflow/reader@127.0.0.1:5000"
         );
         let token = Credential::Bearer {
             token: Secret::new("t"),
         };
         assert_eq!(
-            entry_name("https://ml.example/api/", &token),
+            entry_name(Target::Mlflow, "https://ml.example/api/", &token),
             "mlflow/token@ml.example_api"
         );
     }
 
     #[test]
     fn the_secret_comes_from_stdin_without_its_newline() {
-        let args = ConnectMlflow {
+        let args = ConnectArgs {
             url: "http://x".into(),
             username: Some("u".into()),
             password_stdin: true,
@@ -371,7 +465,7 @@ mod tests {
             .unwrap();
         assert_eq!(c.secret().expose(), "s3cret pw");
         assert!(credential(&args, &mut "\n".as_bytes()).is_err());
-        let no_stdin = ConnectMlflow {
+        let no_stdin = ConnectArgs {
             password_stdin: false,
             ..args
         };

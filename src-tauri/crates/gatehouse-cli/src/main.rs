@@ -258,6 +258,28 @@ enum AuditCommand {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// A Prometheus as the metrics source (checked with its build information)
+    Prometheus {
+        /// The server's base URL
+        url: String,
+        /// Basic-auth user (without it, a secret on standard input is a bearer token)
+        #[arg(long)]
+        username: Option<String>,
+        /// Read the password or token from standard input
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// An Alertmanager as the alerts source (checked with its status)
+    Alertmanager {
+        /// The server's base URL
+        url: String,
+        /// Basic-auth user (without it, a secret on standard input is a bearer token)
+        #[arg(long)]
+        username: Option<String>,
+        /// Read the password or token from standard input
+        #[arg(long)]
+        password_stdin: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -603,20 +625,30 @@ async fn run(cli: Cli) -> Result<(), Error> {
             }
             output::models(cli.json, &models)
         }
-        Command::Connect {
-            backend:
+        Command::Connect { backend } => {
+            let (target, url, username, password_stdin) = match backend {
                 ConnectCommand::Mlflow {
                     url,
                     username,
                     password_stdin,
-                },
-        } => {
-            let args = connect::ConnectMlflow {
+                } => (connect::Target::Mlflow, url, username, password_stdin),
+                ConnectCommand::Prometheus {
+                    url,
+                    username,
+                    password_stdin,
+                } => (connect::Target::Prometheus, url, username, password_stdin),
+                ConnectCommand::Alertmanager {
+                    url,
+                    username,
+                    password_stdin,
+                } => (connect::Target::Alertmanager, url, username, password_stdin),
+            };
+            let args = connect::ConnectArgs {
                 url,
                 username,
                 password_stdin,
             };
-            let done = connect::connect_mlflow(&dir, &args, &mut std::io::stdin()).await?;
+            let done = connect::connect(&dir, target, &args, &mut std::io::stdin()).await?;
             output::connected(cli.json, &done)
         }
         Command::Alerts { owner } => {

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ConnectorError;
 use crate::http::{ClientOptions, Endpoint};
+use crate::secret::{self, Credential};
 
 const BACKEND: &str = "alertmanager";
 
@@ -45,9 +46,56 @@ impl Alertmanager {
         })
     }
 
+    /// The same client, sending `credential` (basic auth or a bearer token, for an Alertmanager
+    /// behind `--web.config.file` or a proxy) with every request.
+    pub fn with_credential(self, credential: Option<Credential>) -> Alertmanager {
+        Alertmanager {
+            endpoint: self.endpoint.with_credential(credential),
+        }
+    }
+
+    /// A client for the policy's alerts back end, with its credential from the keyring.
+    pub fn from_backend(
+        backend: &gatehouse_core::policy::Backend,
+        options: ClientOptions,
+    ) -> Result<Alertmanager, ConnectorError> {
+        let url = match (backend.kind, backend.url.as_deref()) {
+            (gatehouse_core::policy::BackendKind::Alertmanager, Some(url)) => url,
+            _ => {
+                return Err(ConnectorError::Invalid(
+                    "[backends.alerts] names an alertmanager without a url: run `gatehouse connect alertmanager URL`".into(),
+                ))
+            }
+        };
+        let credential = match &backend.credential {
+            Some(entry) => Some(secret::load(entry)?),
+            None => None,
+        };
+        Ok(Alertmanager::new(url, options)?.with_credential(credential))
+    }
+
     /// The base URL.
     pub fn url(&self) -> &str {
         self.endpoint.base()
+    }
+
+    /// Checks that an Alertmanager answers at the URL and accepts the credential: its status,
+    /// which only Alertmanager's API v2 serves. Returns its version.
+    pub async fn check(&self) -> Result<String, ConnectorError> {
+        let path = "api/v2/status";
+        let status: wire::Status = self.endpoint.get(path, &[]).await.map_err(|e| match e {
+            ConnectorError::Rejected { status: 404, .. } => self
+                .endpoint
+                .unexpected(path, "no such endpoint: this is not an alertmanager".into()),
+            other => other,
+        })?;
+        let version = status.version_info.version;
+        if version.trim().is_empty() {
+            return Err(self
+                .endpoint
+                .unexpected(path, "a status without a version".into()));
+        }
+        Ok(version)
     }
 
     /// Every alert it holds (active, silenced and inhibited), with the receivers it routes each
@@ -268,6 +316,18 @@ mod wire {
         pub ends_at: String,
         pub created_by: String,
         pub comment: String,
+    }
+
+    /// `/api/v2/status`; only the version is read.
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Status {
+        pub version_info: VersionInfo,
+    }
+
+    #[derive(Deserialize)]
+    pub struct VersionInfo {
+        pub version: String,
     }
 
     #[derive(Deserialize)]

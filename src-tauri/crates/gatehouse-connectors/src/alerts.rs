@@ -48,18 +48,9 @@ impl AlertBackend {
     pub fn from_policy(policy: &Policy) -> Result<AlertBackend, Error> {
         let backend = &policy.backends.alerts;
         match backend.kind {
-            BackendKind::Alertmanager => {
-                let url = backend.url.as_deref().ok_or_else(|| {
-                    Error::Invalid(
-                        "[backends.alerts] names an alertmanager without a url: run `gatehouse connect alertmanager URL`"
-                            .into(),
-                    )
-                })?;
-                Ok(AlertBackend::Alertmanager(Alertmanager::new(
-                    url,
-                    ClientOptions::default(),
-                )?))
-            }
+            BackendKind::Alertmanager => Ok(AlertBackend::Alertmanager(
+                Alertmanager::from_backend(backend, ClientOptions::default())?,
+            )),
             BackendKind::Embedded => Ok(AlertBackend::Embedded(AlertSnapshot::default())),
             BackendKind::Mlflow | BackendKind::Prometheus => Err(Error::Invalid(
                 "[backends.alerts] must be alertmanager or embedded".into(),

@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::error::ConnectorError;
+use crate::secret::Credential;
 
 /// How a client talks to its back end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +41,7 @@ pub(crate) struct Endpoint {
     base: reqwest::Url,
     client: reqwest::Client,
     options: ClientOptions,
+    credential: Option<Credential>,
 }
 
 impl Endpoint {
@@ -54,6 +56,11 @@ impl Endpoint {
         if !matches!(base.scheme(), "http" | "https") {
             return Err(ConnectorError::Invalid(format!(
                 "{backend} url `{base_url}` must start with http:// or https://"
+            )));
+        }
+        if !base.username().is_empty() || base.password().is_some() {
+            return Err(ConnectorError::Invalid(format!(
+                "the {backend} url holds credentials: keep them in the keyring with `gatehouse connect {backend}`"
             )));
         }
         // Paths are joined onto the base, so it must end with a slash to keep a prefix such as
@@ -72,7 +79,24 @@ impl Endpoint {
             base,
             client,
             options,
+            credential: None,
         })
+    }
+
+    /// The same endpoint, sending `credential` with every request.
+    pub(crate) fn with_credential(self, credential: Option<Credential>) -> Endpoint {
+        Endpoint { credential, ..self }
+    }
+
+    /// The request with the credential, if any, in its `Authorization` header.
+    fn authorized(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.credential {
+            None => request,
+            Some(Credential::Basic { username, password }) => {
+                request.basic_auth(username, Some(password.expose()))
+            }
+            Some(Credential::Bearer { token }) => request.bearer_auth(token.expose()),
+        }
     }
 
     pub(crate) fn base(&self) -> &str {
@@ -133,7 +157,11 @@ impl Endpoint {
         request: reqwest::RequestBuilder,
         path: &str,
     ) -> Result<Vec<u8>, ConnectorError> {
-        let response = request.send().await.map_err(|e| self.unreachable(&e))?;
+        let response = self
+            .authorized(request)
+            .send()
+            .await
+            .map_err(|e| self.unreachable(&e))?;
         let status = response.status().as_u16();
         let bytes = response
             .bytes()

@@ -8,6 +8,7 @@ pub mod error;
 pub mod hooks;
 mod http;
 pub mod mlflow;
+pub mod monitor;
 pub mod prometheus;
 pub mod registry;
 pub mod secret;

@@ -10,12 +10,14 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use gatehouse_core::rollout::MetricQuery;
+use gatehouse_core::signals::{MonitorQueries, SignalPoint, SignalSeries, SystemSignal};
 use gatehouse_core::time::Timestamp;
 use gatehouse_core::Error;
 use serde::Deserialize;
 
 use crate::error::ConnectorError;
 use crate::http::{ClientOptions, Endpoint};
+use crate::secret::{self, Credential};
 
 const BACKEND: &str = "prometheus";
 
@@ -89,6 +91,18 @@ pub struct SignalQueries {
     pub version_label: String,
 }
 
+impl From<&MonitorQueries> for SignalQueries {
+    fn from(m: &MonitorQueries) -> SignalQueries {
+        SignalQueries {
+            latency_histogram: m.latency_histogram.clone(),
+            requests_total: m.requests_total.clone(),
+            error_matcher: m.error_matcher.clone(),
+            model_label: m.model_label.clone(),
+            version_label: m.version_label.clone(),
+        }
+    }
+}
+
 impl Default for SignalQueries {
     fn default() -> Self {
         SignalQueries {
@@ -115,9 +129,59 @@ impl Prometheus {
         })
     }
 
+    /// The same client, sending `credential` (basic auth or a bearer token, for a Prometheus
+    /// behind `--web.config.file` or a proxy) with every request.
+    pub fn with_credential(self, credential: Option<Credential>) -> Prometheus {
+        Prometheus {
+            endpoint: self.endpoint.with_credential(credential),
+        }
+    }
+
+    /// A client for the policy's metrics back end, with its credential from the keyring.
+    pub fn from_backend(
+        backend: &gatehouse_core::policy::Backend,
+        options: ClientOptions,
+    ) -> Result<Prometheus, ConnectorError> {
+        let url = match (backend.kind, backend.url.as_deref()) {
+            (gatehouse_core::policy::BackendKind::Prometheus, Some(url)) => url,
+            _ => {
+                return Err(ConnectorError::Invalid(
+                    "[backends.metrics] is not a prometheus with a url: run `gatehouse connect prometheus URL`".into(),
+                ))
+            }
+        };
+        let credential = match &backend.credential {
+            Some(entry) => Some(secret::load(entry)?),
+            None => None,
+        };
+        Ok(Prometheus::new(url, options)?.with_credential(credential))
+    }
+
     /// The base URL.
     pub fn url(&self) -> &str {
         self.endpoint.base()
+    }
+
+    /// Checks that a Prometheus answers at the URL and accepts the credential: its build
+    /// information, which only Prometheus's own API serves. Returns its version.
+    pub async fn check(&self) -> Result<String, ConnectorError> {
+        let path = "api/v1/status/buildinfo";
+        let answer: wire::Answer<wire::BuildInfo> =
+            self.endpoint.get(path, &[]).await.map_err(|e| match e {
+                ConnectorError::Rejected { status: 404, .. } => self
+                    .endpoint
+                    .unexpected(path, "no such endpoint: this is not a prometheus".into()),
+                other => other,
+            })?;
+        let info = answer
+            .data()
+            .map_err(|d| self.endpoint.unexpected(path, d))?;
+        if info.version.trim().is_empty() {
+            return Err(self
+                .endpoint
+                .unexpected(path, "build information without a version".into()));
+        }
+        Ok(info.version)
     }
 
     /// Evaluates `expr` at `at`.
@@ -280,6 +344,76 @@ impl Prometheus {
         let path = "api/v1/query";
         let series = self.query(&expr, at).await?;
         bins_from_series(&series).map_err(|d| self.endpoint.unexpected(path, d))
+    }
+
+    /// Every system signal of `model` per version from `from` to `to` every `step`, with the
+    /// policy's queries: the Monitor view's input. A signal whose query gives no series (its
+    /// exporter is not there) is simply absent; a refused or failing query is an error.
+    pub async fn system_series(
+        &self,
+        queries: &MonitorQueries,
+        model: &str,
+        (from, to): (Timestamp, Timestamp),
+        step: Duration,
+    ) -> Result<Vec<SignalSeries>, ConnectorError> {
+        let q = SignalQueries::from(queries);
+        let window = Duration::from_secs(queries.rate_window_seconds().ok_or_else(|| {
+            ConnectorError::Invalid(format!(
+                "`{}` is not a rate window such as `5m`",
+                queries.rate_window
+            ))
+        })?);
+        let model_value = equal(&q.model_label, model)?;
+        // The value part of `label="value"`, escaped, for the templates' `$model`.
+        let escaped = model_value
+            .split_once('=')
+            .and_then(|(_, v)| v.strip_prefix('"')?.strip_suffix('"'))
+            .unwrap_or_default()
+            .to_owned();
+        let template = |t: &str| t.replace("$model", &escaped);
+        let exprs = [
+            (
+                SystemSignal::LatencyP50,
+                latency_query(&q, model, 0.5, window)?,
+            ),
+            (
+                SystemSignal::LatencyP95,
+                latency_query(&q, model, 0.95, window)?,
+            ),
+            (
+                SystemSignal::LatencyP99,
+                latency_query(&q, model, 0.99, window)?,
+            ),
+            (
+                SystemSignal::ErrorRate,
+                error_rate_query(&q, model, window)?,
+            ),
+            (
+                SystemSignal::RequestRate,
+                request_rate_query(&q, model, window)?,
+            ),
+            (SystemSignal::Cpu, template(&queries.cpu)),
+            (SystemSignal::Memory, template(&queries.memory)),
+            (SystemSignal::Queue, template(&queries.queue)),
+        ];
+        let mut out = Vec::new();
+        for (signal, expr) in exprs {
+            for s in self.query_range(&expr, from, to, step).await? {
+                out.push(SignalSeries {
+                    signal,
+                    version: s.labels.get(&q.version_label).cloned().unwrap_or_default(),
+                    points: s
+                        .points
+                        .iter()
+                        .map(|p| SignalPoint {
+                            at: p.at,
+                            value: Some(p.value).filter(|v| v.is_finite()),
+                        })
+                        .collect(),
+                });
+            }
+        }
+        Ok(out)
     }
 
     async fn by_label(
@@ -596,6 +730,12 @@ mod wire {
                 (other, _) => Err(format!("unknown status `{}`", truncate(other))),
             }
         }
+    }
+
+    /// `/api/v1/status/buildinfo`'s data; only the version is read.
+    #[derive(Deserialize)]
+    pub struct BuildInfo {
+        pub version: String,
     }
 
     /// `[1700000000.123, "0.5"]`

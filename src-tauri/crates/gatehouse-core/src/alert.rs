@@ -37,6 +37,8 @@ string_id!(
 pub const NAME_LABEL: &str = "alertname";
 /// The labels that name an alert's owner, in order of preference.
 pub const OWNER_LABELS: [&str; 2] = ["owner", "team"];
+/// The label that names the model an alert is about.
+pub const MODEL_LABEL: &str = "model";
 /// The label that carries an alert's severity.
 pub const SEVERITY_LABEL: &str = "severity";
 /// The annotation that links an alert's runbook.
@@ -235,8 +237,12 @@ pub trait AlertSource {
 pub enum Ownership {
     /// Its `owner` or `team` label names an owner of the policy.
     Label,
+    /// The policy's ownership map names an owner for its `alertname`.
+    AlertName,
     /// The receiver of its Alertmanager group is named after an owner of the policy.
     Receiver,
+    /// The policy's ownership map names an owner for the model of its `model` label.
+    Model,
     /// Nothing names an owner the policy knows: the alert reaches nobody, and is flagged.
     Unowned,
 }
@@ -301,7 +307,8 @@ impl Alert {
 }
 
 /// The owner of an alert: its `owner` or `team` label if the policy knows that owner, else the
-/// first of its receivers the policy knows, else none.
+/// owner the policy's ownership map names for its `alertname`, else the first of its receivers
+/// the policy knows, else the owner of the model its `model` label names, else none.
 pub fn resolve_owner(
     policy: &Policy,
     labels: &BTreeMap<String, String>,
@@ -313,10 +320,22 @@ pub fn resolve_owner(
             return (Some(owner), Ownership::Label);
         }
     }
+    let mapped = |map: &BTreeMap<String, OwnerId>, label: &str| {
+        labels
+            .get(label)
+            .and_then(|v| map.get(v.trim()))
+            .and_then(|key| known(key.as_str()))
+    };
+    if let Some(owner) = mapped(&policy.ownership.alerts, NAME_LABEL) {
+        return (Some(owner), Ownership::AlertName);
+    }
     for receiver in receivers {
         if let Some(owner) = known(receiver) {
             return (Some(owner), Ownership::Receiver);
         }
+    }
+    if let Some(owner) = mapped(&policy.ownership.models, MODEL_LABEL) {
+        return (Some(owner), Ownership::Model);
     }
     (None, Ownership::Unowned)
 }
@@ -737,6 +756,38 @@ mod tests {
             (None, Ownership::Unowned),
         );
         check_owner(&[], &[], (None, Ownership::Unowned));
+    }
+
+    #[test]
+    fn the_ownership_map_names_owners_by_alert_name_then_by_model() {
+        // The demo policy maps `HighErrorRate` to serving-sre and the churn model to churn-models.
+        check_owner(
+            &[("alertname", "HighErrorRate"), ("model", "churn")],
+            &["data-platform"],
+            (Some("serving-sre"), Ownership::AlertName),
+        );
+        // A label still wins over the map.
+        check_owner(
+            &[("alertname", "HighErrorRate"), ("team", "ml-oncall")],
+            &[],
+            (Some("ml-oncall"), Ownership::Label),
+        );
+        // The receiver wins over the model's owner: routing is the more specific choice.
+        check_owner(
+            &[("alertname", "ScoreShift"), ("model", "churn")],
+            &["data-platform"],
+            (Some("data-platform"), Ownership::Receiver),
+        );
+        check_owner(
+            &[("alertname", "ScoreShift"), ("model", "churn")],
+            &["default"],
+            (Some("churn-models"), Ownership::Model),
+        );
+        check_owner(
+            &[("alertname", "ScoreShift"), ("model", "fraud")],
+            &["default"],
+            (None, Ownership::Unowned),
+        );
     }
 
     fn observed(id: &str, name: &str, silenced_by: &[&str], ends_at: Option<i64>) -> ObservedAlert {

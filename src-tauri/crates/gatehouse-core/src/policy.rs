@@ -307,6 +307,17 @@ impl Default for PromotionRules {
     }
 }
 
+/// The ownership map: owners of models and of alerts by their `alertname`. An alert without an
+/// owner label finds its owner here (by name, then by its `model` label) before its receiver.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+pub struct Ownership {
+    /// Model name → owner key.
+    pub models: BTreeMap<String, OwnerId>,
+    /// Alert name → owner key.
+    pub alerts: BTreeMap<String, OwnerId>,
+}
+
 /// A validated policy.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
@@ -321,6 +332,10 @@ pub struct Policy {
     pub backends: Backends,
     /// Owners by key.
     pub owners: BTreeMap<OwnerId, Owner>,
+    /// Who owns which model and which alert, by the keys of `owners`.
+    pub ownership: Ownership,
+    /// The Prometheus queries of the Monitor view.
+    pub monitor: crate::signals::MonitorQueries,
     /// Users by login.
     pub users: BTreeMap<UserName, User>,
     /// The gates: the five defaults first (configured or not), then the policy's own.
@@ -384,6 +399,9 @@ mod raw {
         backends: BackendsTable,
         #[serde(default)]
         owners: BTreeMap<String, Spanned<Owner>>,
+        #[serde(default)]
+        ownership: OwnershipTable,
+        monitor: Option<Spanned<crate::signals::MonitorQueries>>,
         #[serde(default)]
         users: BTreeMap<String, Spanned<User>>,
         #[serde(default)]
@@ -520,6 +538,15 @@ mod raw {
         checks: Vec<Spanned<Check>>,
     }
 
+    #[derive(Deserialize, Default)]
+    #[serde(deny_unknown_fields)]
+    struct OwnershipTable {
+        #[serde(default)]
+        models: BTreeMap<String, Spanned<String>>,
+        #[serde(default)]
+        alerts: BTreeMap<String, Spanned<String>>,
+    }
+
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Check {
@@ -626,6 +653,32 @@ mod raw {
                 );
             }
 
+            let mut ownership = super::Ownership::default();
+            for (section, table, map) in [
+                ("models", self.ownership.models, &mut ownership.models),
+                ("alerts", self.ownership.alerts, &mut ownership.alerts),
+            ] {
+                for (name, owner) in table {
+                    let key = OwnerId(owner.get_ref().trim().to_owned());
+                    if !owners.contains_key(&key) {
+                        return Err((
+                            owner.span().start,
+                            format!("`ownership.{section}.{name}` names `{key}`, which is not in `[owners]`"),
+                        ));
+                    }
+                    map.insert(name, key);
+                }
+            }
+            let monitor = match self.monitor {
+                None => crate::signals::MonitorQueries::default(),
+                Some(m) => {
+                    let span = m.span().start;
+                    let m = m.into_inner();
+                    m.check().map_err(|e| (span, format!("`[monitor]`: {e}")))?;
+                    m
+                }
+            };
+
             let mut written: BTreeMap<String, (usize, Gate)> = BTreeMap::new();
             let mut order = Vec::new();
             for gate in self.gates {
@@ -728,6 +781,8 @@ mod raw {
                 model: ModelName(model.into_inner()),
                 backends,
                 owners,
+                ownership,
+                monitor,
                 users,
                 gates,
             })
@@ -1310,6 +1365,16 @@ mod tests {
     }
 
     const ROLLOUT: &str = "[rollout]\nkind = \"canary\"\nauto_rollback = true\n[[rollout.metrics]]\nname = \"error rate\"\nsignal = \"rollout.error_rate_ratio\"\nsuccess = \"value <= 1.5\"\nfailure = \"value > 2\"\ninterval = \"1m\"\ncount = 5\nfailure_limit = 2\n";
+
+    #[test]
+    fn the_ownership_map_names_known_owners() {
+        let text = format!("{MINIMAL}[owners.sre]\nname = \"SRE\"\n[ownership.alerts]\nHighLatency = \"sre\"\n[ownership.models]\nchurn = \"sre\"\n");
+        let policy = Policy::parse(&text, "gatehouse.toml").unwrap();
+        assert_eq!(policy.ownership.alerts["HighLatency"].as_str(), "sre");
+        assert_eq!(policy.ownership.models["churn"].as_str(), "sre");
+        let text = format!("{MINIMAL}[ownership.alerts]\nHighLatency = \"ghost\"\n");
+        check_error(&text, 5, "`ownership.alerts.HighLatency` names `ghost`");
+    }
 
     #[test]
     fn a_rollout_section_is_read_and_checked() {
