@@ -777,3 +777,44 @@ fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+#[test]
+fn the_store_section_names_a_url_and_a_keyring_entry_never_a_password() {
+    let lines = demo::POLICY.lines().count();
+    let parse = |section: &str| Policy::parse(&format!("{}\n{section}", demo::POLICY), POLICY_FILE);
+    let ok = parse("[store]\nurl = \"postgres://db.acme.example:5432/gatehouse\"\ncredential = \"team-store\"\n")
+        .unwrap();
+    let spec = ok.store.unwrap();
+    assert_eq!(spec.url, "postgres://db.acme.example:5432/gatehouse");
+    assert_eq!(spec.credential, "team-store");
+    assert_eq!(
+        Policy::parse(demo::POLICY, POLICY_FILE).unwrap().store,
+        None
+    );
+
+    for (section, needle) in [
+        (
+            "[store]\nurl = \"postgres://priya:s3cret@db:5432/gatehouse\"\ncredential = \"team-store\"\n",
+            "must name no user or password",
+        ),
+        (
+            "[store]\nurl = \"postgres://db/gatehouse?password=s3cret\"\ncredential = \"team-store\"\n",
+            "must name no user or password",
+        ),
+        (
+            "[store]\nurl = \"mysql://db/gatehouse\"\ncredential = \"team-store\"\n",
+            "must be a postgres:// URL",
+        ),
+        (
+            "[store]\nurl = \"postgres://db/gatehouse\"\ncredential = \"a b\"\n",
+            "names a keyring entry",
+        ),
+    ] {
+        let err = parse(section).unwrap_err();
+        assert!(err.message.contains(needle), "{err}");
+        assert!(err.line > lines, "{err}");
+        assert!(!err.to_string().contains("s3cret"), "{err}");
+    }
+    let missing = parse("[store]\nurl = \"postgres://db/gatehouse\"\n").unwrap_err();
+    assert!(missing.message.contains("credential"), "{missing}");
+}

@@ -5,6 +5,7 @@ mod alerts;
 mod connect;
 mod output;
 mod rollout;
+mod store;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,7 +35,8 @@ struct Cli {
     /// The workspace directory [default: $GATEHOUSE_WORKSPACE, else the OS data directory]
     #[arg(long, global = true, value_name = "DIR")]
     workspace: Option<PathBuf>,
-    /// Act as this user in a local workspace (recorded in the audit log) [default: the OS account]
+    /// Act as this user in a local workspace (recorded in the audit log) [default: the OS account];
+    /// refused on a team store, where the database login is the user
     #[arg(long, global = true, env = "GATEHOUSE_USER", value_name = "NAME")]
     user: Option<String>,
     /// Print one JSON document on standard output, errors as JSON on standard error
@@ -200,6 +202,11 @@ enum Command {
     Rollout {
         #[command(subcommand)]
         command: rollout::RolloutCommand,
+    },
+    /// The team store: migrate its schema, print the SQL for its roles, log in
+    Store {
+        #[command(subcommand)]
+        command: store::StoreCommand,
     },
     /// Draw the lifecycle diagram as the panel draws it
     Diagram {
@@ -418,7 +425,7 @@ async fn open(
     actor: &UserName,
     clock: &SystemClock,
 ) -> Result<(Workspace, Policy), Error> {
-    let ws = Workspace::open(dir).await?;
+    let ws = store::open(dir).await?;
     let policy = ws.policy()?;
     let registry = AnyRegistry::for_policy(&policy, &ws)?;
     for settled in desk(&policy, actor, &ws, &registry, clock)
@@ -437,7 +444,11 @@ async fn open(
 async fn run(cli: Cli) -> Result<(), Error> {
     let dir = cli.workspace.unwrap_or_else(gatehouse_store::default_dir);
     let clock = SystemClock;
-    let actor = gatehouse_store::local_user(cli.user)?;
+    let actor = match &cli.command {
+        // The team store's own commands act as the login they are given, not as a user.
+        Command::Store { .. } => UserName::from("gatehouse"),
+        _ => store::actor(&dir, cli.user)?,
+    };
     match cli.command {
         Command::Demo { seed } => {
             let generated = demo::generate(seed, clock.now());
@@ -584,7 +595,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
         Command::Audit {
             command: AuditCommand::Verify,
         } => {
-            let ws = Workspace::open(&dir).await?;
+            let ws = store::open(&dir).await?;
             let verification = audit::verify(&ws.audit_log().await?);
             output::verification(cli.json, &verification)?;
             match &verification.first_bad {
@@ -602,7 +613,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
         Command::Audit {
             command: AuditCommand::Export { out },
         } => {
-            let ws = Workspace::open(&dir).await?;
+            let ws = store::open(&dir).await?;
             let events = ws.audit_log().await?;
             output::export(&events, out.as_deref())
         }
@@ -614,7 +625,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
         Command::Registry {
             command: RegistryCommand::List { model },
         } => {
-            let ws = Workspace::open(&dir).await?;
+            let ws = store::open(&dir).await?;
             let policy = ws.policy()?;
             let mut models = AnyRegistry::for_policy(&policy, &ws)?.models().await?;
             if let Some(name) = &model {
@@ -624,6 +635,9 @@ async fn run(cli: Cli) -> Result<(), Error> {
                 }
             }
             output::models(cli.json, &models)
+        }
+        Command::Store { command } => {
+            store::run(&dir, command, cli.json, &mut std::io::stdin()).await
         }
         Command::Connect { backend } => {
             let (target, url, username, password_stdin) = match backend {
@@ -713,7 +727,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
             source,
             note,
         } => {
-            let ws = Workspace::open(&dir).await?;
+            let ws = store::open(&dir).await?;
             let model = match model {
                 Some(m) => ModelName(m),
                 None => ws.policy()?.model,
@@ -730,7 +744,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
                     out.display()
                 ))
             })?;
-            let ws = Workspace::open(&dir).await?;
+            let ws = store::open(&dir).await?;
             let policy = ws.policy()?;
             let status = loop_status(&policy, &ws, clock.now()).await?;
             let theme = match theme {

@@ -111,6 +111,16 @@ pub struct Backends {
     pub alerts: Backend,
 }
 
+/// The team store: a shared PostgreSQL database that holds the registry, the readings, the
+/// requests, their approvals and the audit log in place of the workspace's own file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamStoreSpec {
+    /// `postgres://host:port/database`, naming no user and no password.
+    pub url: String,
+    /// The keyring entry that holds this desktop's login and password.
+    pub credential: String,
+}
+
 /// A team or person who owns gates, models or alerts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
@@ -330,6 +340,10 @@ pub struct Policy {
     pub model: ModelName,
     /// The back end behind each port.
     pub backends: Backends,
+    /// The team store, when the policy names one (`[store]`); else the workspace's own database.
+    #[cfg_attr(feature = "bindings", ts(skip))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<TeamStoreSpec>,
     /// Owners by key.
     pub owners: BTreeMap<OwnerId, Owner>,
     /// Who owns which model and which alert, by the keys of `owners`.
@@ -397,6 +411,7 @@ mod raw {
         workspace: Spanned<Workspace>,
         #[serde(default)]
         backends: BackendsTable,
+        store: Option<Spanned<StoreTable>>,
         #[serde(default)]
         owners: BTreeMap<String, Spanned<Owner>>,
         #[serde(default)]
@@ -489,6 +504,48 @@ mod raw {
         #[serde(default)]
         demo: bool,
         model: Spanned<String>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct StoreTable {
+        url: Spanned<String>,
+        credential: Spanned<String>,
+    }
+
+    /// The team store's URL and keyring entry: a PostgreSQL URL with no credentials in it.
+    fn team_store(table: Spanned<StoreTable>) -> Result<super::TeamStoreSpec, Invalid> {
+        let table = table.into_inner();
+        let (url_at, url) = (table.url.span().start, table.url.into_inner());
+        let Some(rest) = url
+            .strip_prefix("postgres://")
+            .or_else(|| url.strip_prefix("postgresql://"))
+        else {
+            return Err((url_at, "`store.url` must be a postgres:// URL".into()));
+        };
+        let authority = rest.split(['/', '?']).next().unwrap_or_default();
+        if authority.contains('@') || rest.contains("password=") || rest.contains("user=") {
+            return Err((
+                url_at,
+                "`store.url` must name no user or password: the login and its password live in the keyring entry `store.credential`".into(),
+            ));
+        }
+        if authority.is_empty() {
+            return Err((url_at, "`store.url` must name a host".into()));
+        }
+        let (entry_at, credential) = (table.credential.span().start, table.credential.into_inner());
+        let valid = !credential.is_empty()
+            && credential.len() <= 128
+            && credential.chars().all(|c| {
+                c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | '@' | ':')
+            });
+        if !valid {
+            return Err((
+                entry_at,
+                "`store.credential` names a keyring entry (letters, digits, `-`, `_`, `.`, `/`, `@`, `:`)".into(),
+            ));
+        }
+        Ok(super::TeamStoreSpec { url, credential })
     }
 
     #[derive(Deserialize, Default)]
@@ -771,7 +828,9 @@ mod raw {
                 .map(hook_spec)
                 .collect::<Result<Vec<_>, _>>()?;
 
+            let store = self.store.map(team_store).transpose()?;
             Ok(super::Policy {
+                store,
                 drift,
                 rollout,
                 hooks,

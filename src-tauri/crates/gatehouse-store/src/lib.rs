@@ -1,14 +1,11 @@
 //! Workspace storage: a directory holding the policy (`gatehouse.toml`) and the embedded SQLite
-//! database (`gatehouse.db`), opened through sqlx with embedded migrations; and, with the
-//! `postgres` feature, the team store ([`team`]), a shared PostgreSQL database behind the same
-//! ports. Implements the core's [`gatehouse_core::ports`].
+//! database (`gatehouse.db`), opened through sqlx with embedded migrations; and the team store
+//! ([`team`]), a shared PostgreSQL database behind the same ports. Implements the core's [`gatehouse_core::ports`].
 
 mod error;
-#[cfg(feature = "postgres")]
 mod pg;
 mod rollout;
 mod sqlite;
-#[cfg(feature = "postgres")]
 pub mod team;
 mod workspace;
 

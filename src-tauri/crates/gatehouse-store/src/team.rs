@@ -74,7 +74,7 @@ impl TeamLogin {
             .application_name("gatehouse");
         PgPoolOptions::new()
             .max_connections(4)
-            .acquire_timeout(Duration::from_secs(10))
+            .acquire_timeout(Duration::from_secs(5))
             .connect_with(options)
             .await
             .map_err(|e| self.connect_error(e))
@@ -135,6 +135,15 @@ impl TeamStore {
                 pool,
             }),
         }
+    }
+
+    /// Checks that the server accepts the login, whatever state its schema is in, and returns
+    /// the login as the server names it.
+    pub async fn check_login(login: &TeamLogin) -> Result<UserName, StoreError> {
+        let pool = login.pool().await?;
+        let name = pg::login(&pool).await?;
+        pool.close().await;
+        Ok(UserName(name))
     }
 
     /// Brings the schema up to date, idempotently, as the login that is to own the tables. The
@@ -221,6 +230,12 @@ impl TeamStore {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Records a measured value.
+    pub(crate) async fn record(&self, reading: &Reading) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        pg::insert_reading(&mut conn, reading).await
     }
 
     /// Listens for changes made by anyone: requests, approvals, pointer moves, audit events and
@@ -484,7 +499,6 @@ impl PromotionStore for TeamStore {
     }
 
     async fn record_reading(&self, reading: &Reading) -> Result<(), Error> {
-        let mut conn = self.pool.acquire().await.map_err(StoreError::from)?;
-        Ok(pg::insert_reading(&mut conn, reading).await?)
+        Ok(self.record(reading).await?)
     }
 }

@@ -31,6 +31,7 @@ use gatehouse_core::Error;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 use crate::sqlite;
+use crate::team::TeamStore;
 use crate::StoreError;
 
 /// The database file's name inside a workspace.
@@ -83,6 +84,8 @@ pub struct Revision {
 pub struct Workspace {
     dir: PathBuf,
     pub(crate) pool: SqlitePool,
+    /// The team store behind the promotion ports, when the policy names one.
+    pub(crate) team: Option<TeamStore>,
 }
 
 impl Workspace {
@@ -106,6 +109,7 @@ impl Workspace {
         Ok(Workspace {
             dir: dir.to_owned(),
             pool,
+            team: None,
         })
     }
 
@@ -202,6 +206,19 @@ impl Workspace {
         Ok(())
     }
 
+    /// Puts a team store behind this workspace's ports: the registry, readings, overrides,
+    /// requests, approvals and the audit log are then the team's, and the revision is the team
+    /// store's. Drift samples and Learn progress stay in the workspace's own file.
+    pub fn with_team(mut self, team: TeamStore) -> Workspace {
+        self.team = Some(team);
+        self
+    }
+
+    /// The team store behind the ports, if any.
+    pub fn team(&self) -> Option<&TeamStore> {
+        self.team.as_ref()
+    }
+
     /// The workspace directory.
     pub fn dir(&self) -> &Path {
         &self.dir
@@ -225,7 +242,10 @@ impl Workspace {
 
     /// What has changed, cheaply: one row read and one file hashed.
     pub async fn revision(&self) -> Result<Revision, StoreError> {
-        let data = sqlite::revision(&self.pool).await?;
+        let data = match &self.team {
+            Some(team) => team.revision().await?,
+            None => sqlite::revision(&self.pool).await?,
+        };
         // The policy and the team's tour are the workspace's editable files; a missing file
         // hashes as empty.
         let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -320,6 +340,9 @@ impl Workspace {
 
     /// Records a measured value.
     pub async fn record_reading(&self, reading: &Reading) -> Result<(), StoreError> {
+        if let Some(team) = &self.team {
+            return team.record(reading).await;
+        }
         let mut conn = self.pool.acquire().await?;
         sqlite::insert_reading(&mut conn, reading).await
     }
@@ -332,14 +355,23 @@ impl Workspace {
 
 impl WorkspaceRead for Workspace {
     async fn latest_readings(&self, model: &ModelName) -> Result<LatestReadings, Error> {
+        if let Some(team) = &self.team {
+            return WorkspaceRead::latest_readings(team, model).await;
+        }
         Ok(sqlite::latest_readings(&self.pool, model).await?)
     }
 
     async fn overrides(&self) -> Result<Vec<GateOverride>, Error> {
+        if let Some(team) = &self.team {
+            return WorkspaceRead::overrides(team).await;
+        }
         Ok(sqlite::overrides(&self.pool).await?)
     }
 
     async fn models(&self) -> Result<Vec<Model>, Error> {
+        if let Some(team) = &self.team {
+            return WorkspaceRead::models(team).await;
+        }
         Ok(sqlite::models(&self.pool).await?)
     }
 }
@@ -360,10 +392,16 @@ impl Registry for Workspace {
         model: &ModelName,
         pointer: &PointerName,
     ) -> Result<Option<VersionId>, Error> {
+        if let Some(team) = &self.team {
+            return Registry::pointer(team, model, pointer).await;
+        }
         Ok(sqlite::pointer(&self.pool, model, pointer).await?)
     }
 
     async fn version_exists(&self, model: &ModelName, version: &VersionId) -> Result<bool, Error> {
+        if let Some(team) = &self.team {
+            return Registry::version_exists(team, model, version).await;
+        }
         Ok(sqlite::version_exists(&self.pool, model, version).await?)
     }
 
@@ -375,6 +413,9 @@ impl Registry for Workspace {
         actor: &UserName,
         request: RequestId,
     ) -> Result<String, Error> {
+        if let Some(team) = &self.team {
+            return Registry::move_pointer(team, model, pointer, version, actor, request).await;
+        }
         let mut tx = sqlite::write_tx(&self.pool).await?;
         let before = sqlite::pointer_in(&mut tx, model, pointer).await?;
         sqlite::set_pointer(&mut tx, model, pointer, version).await?;
@@ -392,6 +433,9 @@ impl PromotionStore for Workspace {
         new: &NewRequest,
         mut audit: AuditDraft,
     ) -> Result<PromotionRequest, Error> {
+        if let Some(team) = &self.team {
+            return PromotionStore::create_request(team, new, audit).await;
+        }
         let mut tx = sqlite::write_tx(&self.pool).await?;
         let id = sqlite::insert_request(&mut tx, new).await?;
         audit.request = Some(id);
@@ -403,10 +447,16 @@ impl PromotionStore for Workspace {
     }
 
     async fn request(&self, id: RequestId) -> Result<Option<PromotionRequest>, Error> {
+        if let Some(team) = &self.team {
+            return PromotionStore::request(team, id).await;
+        }
         Ok(sqlite::request(&self.pool, id).await?)
     }
 
     async fn requests(&self) -> Result<Vec<PromotionRequest>, Error> {
+        if let Some(team) = &self.team {
+            return PromotionStore::requests(team).await;
+        }
         Ok(sqlite::requests(&self.pool).await?)
     }
 
@@ -416,6 +466,9 @@ impl PromotionStore for Workspace {
         approval: &Approval,
         audit: AuditDraft,
     ) -> Result<(), Error> {
+        if let Some(team) = &self.team {
+            return PromotionStore::add_approval(team, id, approval, audit).await;
+        }
         let mut tx = sqlite::write_tx(&self.pool).await?;
         sqlite::insert_approval(&mut tx, id, approval).await?;
         sqlite::append_audit(&mut tx, audit).await?;
@@ -429,6 +482,9 @@ impl PromotionStore for Workspace {
         decision: &Decision,
         audit: AuditDraft,
     ) -> Result<(), Error> {
+        if let Some(team) = &self.team {
+            return PromotionStore::set_override(team, id, decision, audit).await;
+        }
         let mut tx = sqlite::write_tx(&self.pool).await?;
         sqlite::set_override(&mut tx, id, decision).await?;
         sqlite::append_audit(&mut tx, audit).await?;
@@ -442,6 +498,9 @@ impl PromotionStore for Workspace {
         change: &Transition,
         audit: Option<AuditDraft>,
     ) -> Result<bool, Error> {
+        if let Some(team) = &self.team {
+            return PromotionStore::transition(team, id, change, audit).await;
+        }
         let mut tx = sqlite::write_tx(&self.pool).await?;
         if !sqlite::transition(&mut tx, id, change).await? {
             return Ok(false);
@@ -454,6 +513,9 @@ impl PromotionStore for Workspace {
     }
 
     async fn append_audit(&self, draft: AuditDraft) -> Result<AuditEvent, Error> {
+        if let Some(team) = &self.team {
+            return PromotionStore::append_audit(team, draft).await;
+        }
         let mut tx = sqlite::write_tx(&self.pool).await?;
         let event = sqlite::append_audit(&mut tx, draft).await?;
         tx.commit().await.map_err(StoreError::from)?;
@@ -461,6 +523,9 @@ impl PromotionStore for Workspace {
     }
 
     async fn audit_log(&self) -> Result<Vec<AuditEvent>, Error> {
+        if let Some(team) = &self.team {
+            return PromotionStore::audit_log(team).await;
+        }
         Ok(sqlite::audit_log(&self.pool).await?)
     }
 

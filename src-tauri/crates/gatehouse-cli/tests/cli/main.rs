@@ -10,6 +10,7 @@ mod drift;
 mod promotions;
 mod rollout;
 mod status;
+mod team;
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -29,18 +30,17 @@ fn gatehouse_with(workspace: &Path, args: &[&str], env: &[(&str, &str)]) -> Outp
         .args(args)
         .env_remove("GATEHOUSE_WORKSPACE")
         .env_remove("GATEHOUSE_USER")
-        .env_remove("GATEHOUSE_FAILPOINT");
+        .env_remove("GATEHOUSE_FAILPOINT")
+        .env_remove("GATEHOUSE_STORE_CREDENTIAL");
     for (k, v) in env {
         cmd.env(k, v);
     }
     cmd.output().unwrap()
 }
 
-/// Runs the command as `user`.
+/// Runs the command as `user` (on a team store, with the user's own database login).
 fn as_user(workspace: &Path, user: &str, args: &[&str]) -> Output {
-    let mut full = vec!["--user", user];
-    full.extend_from_slice(args);
-    gatehouse(workspace, &full)
+    team::as_user_with(workspace, user, args, &[])
 }
 
 fn stderr(out: &Output) -> String {

@@ -1,6 +1,7 @@
 //! Promotions, approvals under the four-eyes rule, rollback, the audit log, and crash safety, as
 //! the `gatehouse` command drives them on the demo workspace.
 
+use super::team::{as_user_with, demo_on, Store};
 use super::*;
 
 /// Where `model@pointer` points now.
@@ -43,9 +44,8 @@ fn actions_for(ws: &Path, request: i64) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn four_eyes_approvals_move_a_pointer_and_rollback_moves_it_back() {
-    let ws = demo();
+fn four_eyes_approvals_move_a_pointer_and_rollback_moves_it_back(store: Store) {
+    let ws = demo_on(store);
     let ws = ws.path();
     assert_eq!(pointer(ws, "churn", "champion").as_deref(), Some("3"));
 
@@ -187,13 +187,13 @@ fn an_edited_or_deleted_audit_event_is_named() {
     assert_eq!(doc["first_bad"]["problem"], "gap");
 }
 
-#[test]
-fn a_crash_after_the_intent_is_settled_as_failed_and_nothing_moves() {
-    let ws = demo();
+fn a_crash_after_the_intent_is_settled_as_failed_and_nothing_moves(store: Store) {
+    let ws = demo_on(store);
     let ws = ws.path();
-    let crashed = gatehouse_with(
+    let crashed = as_user_with(
         ws,
-        &["--user", "marco", "approve", "2"],
+        "marco",
+        &["approve", "2"],
         &[("GATEHOUSE_FAILPOINT", "after-intent")],
     );
     assert_eq!(
@@ -219,13 +219,13 @@ fn a_crash_after_the_intent_is_settled_as_failed_and_nothing_moves() {
     assert!(gatehouse(ws, &["audit", "verify"]).status.success());
 }
 
-#[test]
-fn a_crash_after_the_move_is_settled_as_done_and_never_doubled() {
-    let ws = demo();
+fn a_crash_after_the_move_is_settled_as_done_and_never_doubled(store: Store) {
+    let ws = demo_on(store);
     let ws = ws.path();
-    let crashed = gatehouse_with(
+    let crashed = as_user_with(
         ws,
-        &["--user", "marco", "approve", "2"],
+        "marco",
+        &["approve", "2"],
         &[("GATEHOUSE_FAILPOINT", "after-move")],
     );
     assert_eq!(crashed.status.code(), None);
@@ -250,28 +250,15 @@ fn a_crash_after_the_move_is_settled_as_done_and_never_doubled() {
     assert_eq!(back["request"]["version"], "3");
 }
 
-#[test]
-fn concurrent_final_approvals_execute_once() {
+fn concurrent_final_approvals_execute_once(store: Store) {
     for _ in 0..4 {
-        let ws = demo();
+        let ws = demo_on(store);
         let ws = ws.path();
-        let spawn = |user: &str| {
-            Command::new(env!("CARGO_BIN_EXE_gatehouse"))
-                .args([
-                    "--workspace",
-                    ws.to_str().unwrap(),
-                    "--user",
-                    user,
-                    "approve",
-                    "2",
-                ])
-                .env_remove("GATEHOUSE_FAILPOINT")
-                .output()
-        };
+        let spawn = |user: &str| as_user(ws, user, &["approve", "2"]);
         let (a, b) = std::thread::scope(|s| {
             let a = s.spawn(|| spawn("marco"));
             let b = s.spawn(|| spawn("erin"));
-            (a.join().unwrap().unwrap(), b.join().unwrap().unwrap())
+            (a.join().unwrap(), b.join().unwrap())
         });
         assert!(
             a.status.success() || b.status.success(),
@@ -290,9 +277,8 @@ fn concurrent_final_approvals_execute_once() {
     }
 }
 
-#[test]
-fn bad_input_is_refused_and_nothing_is_half_written() {
-    let ws = demo();
+fn bad_input_is_refused_and_nothing_is_half_written(store: Store) {
+    let ws = demo_on(store);
     let ws = ws.path();
     let events = audit(ws).len();
     let cases: [(&[&str], i32, &str); 7] = [
@@ -419,9 +405,8 @@ fn bad_input_is_refused_and_nothing_is_half_written() {
     assert_eq!(audit(ws).len(), before);
 }
 
-#[test]
-fn gate_check_exits_3_when_a_guarding_gate_blocks() {
-    let ws = demo();
+fn gate_check_exits_3_when_a_guarding_gate_blocks(store: Store) {
+    let ws = demo_on(store);
     let ws = ws.path();
     let ok = stdout_json(&gatehouse(ws, &["--json", "gate", "check", "churn", "5"]));
     assert_eq!(ok["blocked"], false);
@@ -464,3 +449,30 @@ fn gate_check_exits_3_when_a_guarding_gate_blocks() {
     assert_eq!(done["request"]["state"], "done");
     assert_eq!(pointer(ws, "churn", "production").as_deref(), Some("4"));
 }
+
+/// Each journey runs twice: on the workspace's own SQLite file and on a team store on a real
+/// PostgreSQL server, where every user is a database login.
+macro_rules! on_both_stores {
+    ($($journey:ident),* $(,)?) => {$(
+        mod $journey {
+            #[test]
+            fn embedded() {
+                super::$journey(super::Store::Embedded)
+            }
+
+            #[test]
+            fn team() {
+                super::$journey(super::Store::Team)
+            }
+        }
+    )*};
+}
+
+on_both_stores!(
+    four_eyes_approvals_move_a_pointer_and_rollback_moves_it_back,
+    a_crash_after_the_intent_is_settled_as_failed_and_nothing_moves,
+    a_crash_after_the_move_is_settled_as_done_and_never_doubled,
+    concurrent_final_approvals_execute_once,
+    bad_input_is_refused_and_nothing_is_half_written,
+    gate_check_exits_3_when_a_guarding_gate_blocks,
+);

@@ -1,0 +1,213 @@
+//! `gatehouse store`: the team store's operations (`migrate`, `init-roles`, `login`), and the
+//! choice every other command makes between the workspace's own database and the team store the
+//! policy names in `[store]`. On a team store the acting user is the database login kept in the
+//! keyring entry the policy names, proven by its password; `--user` is refused.
+
+use std::io::Read;
+use std::path::Path;
+
+use clap::Subcommand;
+use gatehouse_connectors::secret::{self, Credential, Secret};
+use gatehouse_core::policy::{Policy, TeamStoreSpec, UserName, POLICY_FILE};
+use gatehouse_core::{Error, ErrorCode};
+use gatehouse_store::team::{self, TeamLogin, TeamStore};
+use gatehouse_store::Workspace;
+use serde::Serialize;
+
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Bring the team store's schema up to date and write the policy's promotion rules into it
+    /// (idempotent; run by the login that owns the tables)
+    Migrate,
+    /// Print the SQL an administrator runs once, before the first migrate: the group roles and a
+    /// login for every user of the policy
+    InitRoles,
+    /// Keep this desktop's database login and password in the keyring entry the policy names
+    Login {
+        /// The database login
+        #[arg(long)]
+        username: String,
+        /// Read the password from standard input (required: it is never an argument)
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+/// The policy's `[store]` section, if the workspace's policy can be read and names one. A policy
+/// that cannot be read is an error only if it seems to name a team store, so that commands that
+/// need no policy keep working on a local workspace with a broken one.
+fn team_spec(dir: &Path) -> Result<Option<TeamStoreSpec>, Error> {
+    let Ok(text) = std::fs::read_to_string(dir.join(POLICY_FILE)) else {
+        return Ok(None);
+    };
+    match Policy::parse(&text, POLICY_FILE) {
+        Ok(policy) => Ok(policy.store),
+        Err(e) if text.lines().any(|l| l.trim() == "[store]") => Err(e.into()),
+        Err(_) => Ok(None),
+    }
+}
+
+/// The environment variable that names another keyring entry than the policy's, for a person
+/// with several logins (an administrator who also approves, a drill, a test).
+pub const CREDENTIAL_ENV: &str = "GATEHOUSE_STORE_CREDENTIAL";
+
+/// The keyring entry this process logs in with.
+fn entry(spec: &TeamStoreSpec) -> String {
+    std::env::var(CREDENTIAL_ENV)
+        .ok()
+        .filter(|e| !e.is_empty())
+        .unwrap_or_else(|| spec.credential.clone())
+}
+
+fn login_for(spec: &TeamStoreSpec) -> Result<TeamLogin, Error> {
+    let entry = entry(spec);
+    match secret::load(&entry)? {
+        Credential::Basic { username, password } => Ok(TeamLogin {
+            url: spec.url.clone(),
+            username,
+            password: password.expose().to_owned(),
+        }),
+        Credential::Bearer { .. } => Err(Error::Invalid(format!(
+            "keyring entry `{entry}` holds a token; the team store needs a login and password: `gatehouse store login`"
+        ))),
+    }
+}
+
+/// Who acts: on a team store, the database login of the keyring entry; else the name given
+/// (`--user`, `$GATEHOUSE_USER`) or the OS account.
+pub fn actor(dir: &Path, given: Option<String>) -> Result<UserName, Error> {
+    match team_spec(dir)? {
+        None => Ok(gatehouse_store::local_user(given)?),
+        Some(_) if given.is_some() => Err(Error::Invalid(
+            "this workspace uses a team store, where the database login is the user: --user (and GATEHOUSE_USER) are refused; log in with `gatehouse store login`".into(),
+        )),
+        Some(spec) => Ok(UserName(login_for(&spec)?.username)),
+    }
+}
+
+/// Opens the workspace in `dir` with the team store behind its ports when the policy names one.
+pub async fn open(dir: &Path) -> Result<Workspace, Error> {
+    let ws = Workspace::open(dir).await?;
+    match team_spec(dir)? {
+        None => Ok(ws),
+        Some(spec) => {
+            let team = TeamStore::connect(&login_for(&spec)?).await?;
+            Ok(ws.with_team(team))
+        }
+    }
+}
+
+/// What `gatehouse store migrate` did.
+#[derive(Debug, Serialize)]
+pub struct Migrated {
+    url: String,
+    login: String,
+    from: Option<i64>,
+    to: i64,
+}
+
+/// Runs a `gatehouse store` command.
+pub async fn run(
+    dir: &Path,
+    command: StoreCommand,
+    json: bool,
+    stdin: &mut dyn Read,
+) -> Result<(), Error> {
+    let policy = Workspace::open(dir).await?.policy()?;
+    let spec = policy.store.clone().ok_or_else(|| {
+        Error::Invalid(format!(
+            "{} names no team store: add a [store] section with `url` and `credential`",
+            dir.join(POLICY_FILE).display()
+        ))
+    });
+    match command {
+        StoreCommand::InitRoles => {
+            print!("{}", team::init_roles_sql(&policy));
+            Ok(())
+        }
+        StoreCommand::Migrate => {
+            let spec = spec?;
+            let login = login_for(&spec)?;
+            let done = TeamStore::migrate(&login).await?;
+            let store = TeamStore::connect(&login).await?;
+            store.apply_policy(&policy).await?;
+            let migrated = Migrated {
+                url: spec.url,
+                login: store.login().to_string(),
+                from: done.from,
+                to: done.to,
+            };
+            store.close().await;
+            if json {
+                let text = serde_json::to_string_pretty(&serde_json::json!({ "store": migrated }))
+                    .map_err(|e| Error::Port {
+                        code: ErrorCode::Internal,
+                        message: e.to_string(),
+                    })?;
+                println!("{text}");
+            } else {
+                let from = migrated.from.map_or("none".to_owned(), |v| v.to_string());
+                println!(
+                    "team store at {}: schema version {} (was {from}); promotion rules from {POLICY_FILE} applied as {}",
+                    migrated.url, migrated.to, migrated.login
+                );
+            }
+            Ok(())
+        }
+        StoreCommand::Login {
+            username,
+            password_stdin,
+        } => {
+            let spec = spec?;
+            if !password_stdin {
+                return Err(Error::Invalid(
+                    "--password-stdin is required: pipe the password in (it is never taken as an argument)".into(),
+                ));
+            }
+            let mut raw = String::new();
+            stdin
+                .take(64 * 1024)
+                .read_to_string(&mut raw)
+                .map_err(|e| {
+                    Error::Invalid(format!("cannot read the password from standard input: {e}"))
+                })?;
+            let password = raw
+                .strip_suffix("\r\n")
+                .or_else(|| raw.strip_suffix('\n'))
+                .unwrap_or(&raw)
+                .to_owned();
+            if password.is_empty() || username.trim().is_empty() {
+                return Err(Error::Invalid(
+                    "a login needs a user name and a password".into(),
+                ));
+            }
+            let login = TeamLogin {
+                url: spec.url.clone(),
+                username: username.trim().to_owned(),
+                password,
+            };
+            // Only a login the server accepts is kept.
+            let name = TeamStore::check_login(&login).await?;
+            let entry = entry(&spec);
+            secret::store(
+                &entry,
+                &Credential::Basic {
+                    username: login.username,
+                    password: Secret::new(login.password),
+                },
+            )?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({ "store": { "url": spec.url, "login": name, "credential": entry } })
+                );
+            } else {
+                println!(
+                    "logged in to the team store at {} as {name}; kept in keyring entry `{entry}`",
+                    spec.url
+                );
+            }
+            Ok(())
+        }
+    }
+}
