@@ -3,6 +3,7 @@
 
 mod alerts;
 mod connect;
+mod hooks;
 mod output;
 mod rollout;
 mod store;
@@ -202,6 +203,11 @@ enum Command {
     Rollout {
         #[command(subcommand)]
         command: rollout::RolloutCommand,
+    },
+    /// Deploy hooks: their signing secrets in the OS keyring
+    Hooks {
+        #[command(subcommand)]
+        command: hooks::HooksCommand,
     },
     /// The team store: migrate its schema, print the SQL for its roles, log in
     Store {
@@ -514,7 +520,8 @@ async fn run(cli: Cli) -> Result<(), Error> {
             )
             .approve(RequestId(request), reason.as_deref())
             .await?;
-            output::request(cli.json, &request)
+            output::request(cli.json, &request)?;
+            hooks::warn_failed(&ws, request.id).await
         }
         Command::Reject { request, reason } => {
             let (ws, policy) = open(&dir, &actor, &clock).await?;
@@ -540,7 +547,8 @@ async fn run(cli: Cli) -> Result<(), Error> {
             )
             .override_gates(RequestId(request), &reason)
             .await?;
-            output::request(cli.json, &request)
+            output::request(cli.json, &request)?;
+            hooks::warn_failed(&ws, request.id).await
         }
         Command::Rollback {
             model,
@@ -563,8 +571,10 @@ async fn run(cli: Cli) -> Result<(), Error> {
                 &reason,
             )
             .await?;
-            output::request(cli.json, &request)
+            output::request(cli.json, &request)?;
+            hooks::warn_failed(&ws, request.id).await
         }
+        Command::Hooks { command } => hooks::run(cli.json, command, &mut std::io::stdin()),
         Command::Rollout { command } => {
             let (ws, policy) = open(&dir, &actor, &clock).await?;
             let registry = AnyRegistry::for_policy(&policy, &ws)?;

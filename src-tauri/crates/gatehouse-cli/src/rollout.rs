@@ -1,10 +1,13 @@
 //! `gatehouse rollout …`: the rollout gate's analysis, and the override and abort a person takes
-//! when the analysis is not theirs to wait for.
+//! when the analysis is not theirs to wait for. `analyze` first takes the PromQL measurements
+//! that are due from the policy's Prometheus, then judges every metric.
 
 use std::fmt::Write as _;
 
 use clap::Subcommand;
+use gatehouse_connectors::prometheus;
 use gatehouse_core::gate::fmt_num;
+use gatehouse_core::hook::HookDelivery;
 use gatehouse_core::ports::Registry;
 use gatehouse_core::rollout::{Outcome, RollbackAction, Rollout, RolloutReport, Verdict};
 use gatehouse_core::{Error, ErrorCode};
@@ -36,6 +39,8 @@ pub async fn run<R: Registry + Sync>(
 ) -> Result<(), Error> {
     match command {
         RolloutCommand::Analyze => {
+            let prometheus = prometheus::for_policy(rollout.policy)?;
+            rollout.measure(prometheus.as_ref()).await?;
             let report = rollout.evaluate().await?;
             print(json, &report)?;
             match report.analysis.verdict {
@@ -63,7 +68,28 @@ pub async fn run<R: Registry + Sync>(
         }
         RolloutCommand::Abort { reason } => {
             let request = rollout.abort(&reason).await?;
-            crate::output::request(json, &request)
+            let hooks = rollout.hook_deliveries(request.id).await?;
+            if json {
+                return print_json(&serde_json::json!({ "request": request, "hooks": hooks }));
+            }
+            crate::output::request(json, &request)?;
+            print_hooks(&hooks);
+            Ok(())
+        }
+    }
+}
+
+/// One line per hook call; failures also on standard error, since the move stands without them.
+fn print_hooks(hooks: &[HookDelivery]) {
+    for hook in hooks {
+        if hook.delivered {
+            println!("deploy hook {}: {}", hook.url, hook.response);
+        } else {
+            println!("deploy hook {} FAILED: {}", hook.url, hook.response);
+            eprintln!(
+                "gatehouse: deploy hook {} failed; the pointer moved all the same: {}",
+                hook.url, hook.response
+            );
         }
     }
 }
@@ -127,6 +153,12 @@ fn print(json: bool, report: &RolloutReport) -> Result<(), Error> {
         );
     }
     match &report.action {
+        RollbackAction::None if analysis.verdict == Verdict::Inconclusive => {
+            let _ = writeln!(
+                out,
+                "waiting for a person: `gatehouse rollout override --reason …` promotes, `gatehouse rollout abort --reason …` rolls back"
+            );
+        }
         RollbackAction::None => {}
         RollbackAction::Proposed { why_not_automatic } => {
             let _ = writeln!(out, "proposed, not performed: {why_not_automatic}");
@@ -141,5 +173,6 @@ fn print(json: bool, report: &RolloutReport) -> Result<(), Error> {
         }
     }
     print!("{out}");
+    print_hooks(&report.hooks);
     Ok(())
 }

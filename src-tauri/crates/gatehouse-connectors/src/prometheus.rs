@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use gatehouse_core::policy::{BackendKind, Policy};
 use gatehouse_core::rollout::MetricQuery;
 use gatehouse_core::signals::{MonitorQueries, SignalPoint, SignalSeries, SystemSignal};
 use gatehouse_core::time::Timestamp;
@@ -431,6 +432,19 @@ impl Prometheus {
             }
         }
         Ok(out)
+    }
+}
+
+/// The policy's metrics back end when it is a Prometheus, with its credential from the keyring:
+/// where the rollout analysis's PromQL metrics are measured. None for the embedded back end.
+pub fn for_policy(policy: &Policy) -> Result<Option<Prometheus>, Error> {
+    let metrics = &policy.backends.metrics;
+    match metrics.kind {
+        BackendKind::Prometheus => Ok(Some(Prometheus::from_backend(
+            metrics,
+            ClientOptions::default(),
+        )?)),
+        BackendKind::Embedded | BackendKind::Mlflow | BackendKind::Alertmanager => Ok(None),
     }
 }
 

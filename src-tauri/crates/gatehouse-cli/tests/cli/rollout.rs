@@ -84,3 +84,203 @@ fn a_degrading_canary_fails_its_analysis_and_proposes_a_rollback() {
     assert_eq!(doc["request"]["version"], "2");
     assert_eq!(doc["request"]["state"], "done");
 }
+
+/// Records `values` of `signal`, newest last.
+fn record_signal(ws: &Path, signal: &str, values: &[&str]) {
+    for v in values {
+        let out = gatehouse(ws, &["record", signal, v, "--source", "canary:churn-v3"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+}
+
+#[test]
+fn an_inconclusive_analysis_waits_for_a_person_with_a_role_and_a_reason() {
+    let ws = demo();
+    let ws = ws.path();
+    // Every error-rate check lands between the success and the failure condition; latency is fine.
+    record_signal(
+        ws,
+        "rollout.error_rate_ratio",
+        &["1.8", "1.7", "1.9", "1.8", "1.6"],
+    );
+    record_signal(
+        ws,
+        "rollout.p95_latency_ms",
+        &["200", "210", "190", "205", "200"],
+    );
+    let doc = stdout_json(&gatehouse(ws, &["--json", "rollout", "analyze"]));
+    assert_eq!(doc["rollout"]["analysis"]["verdict"], "inconclusive");
+    assert_eq!(doc["rollout"]["action"]["action"], "none");
+    assert_eq!(doc["rollout"]["plan"], Value::Null);
+    let out = gatehouse(ws, &["rollout", "analyze"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("waiting for a person"), "{text}");
+
+    // Nothing moved while it waits; a person decides, with a reason and the role for it.
+    let registry = stdout_json(&gatehouse(
+        ws,
+        &["--json", "registry", "list", "--model", "churn"],
+    ));
+    assert_eq!(registry["models"][0]["pointers"]["production"], "3");
+    let out = as_user(ws, "dana", &["rollout", "abort", "--reason", ""]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let out = as_user(
+        ws,
+        "priya",
+        &["rollout", "override", "--reason", "seen this before"],
+    );
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    let doc = stdout_json(&as_user(
+        ws,
+        "erin",
+        &[
+            "--json",
+            "rollout",
+            "override",
+            "--reason",
+            "latency blip during a load test",
+        ],
+    ));
+    assert_eq!(doc["overridden"]["verdict"], "inconclusive");
+    let log = gatehouse(ws, &["audit", "export"]);
+    let events: Vec<Value> = String::from_utf8_lossy(&log.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let last_two: Vec<(&str, &str)> = events[events.len() - 2..]
+        .iter()
+        .map(|e| (e["action"].as_str().unwrap(), e["actor"].as_str().unwrap()))
+        .collect();
+    assert_eq!(last_two, [("denied", "priya"), ("overridden", "erin")]);
+    assert!(gatehouse(ws, &["audit", "verify"]).status.success());
+}
+
+#[test]
+fn a_promql_metric_needs_a_prometheus_in_the_policy() {
+    let ws = demo();
+    let ws = ws.path();
+    let policy = ws.join("gatehouse.toml");
+    let mut text = std::fs::read_to_string(&policy).unwrap();
+    text.push_str(
+        r#"
+[[rollout.metrics]]
+name = "error ratio from prometheus"
+query = 'sum(rate(http_requests_total{version="{{canary}}",code=~"5.."}[5m])) / sum(rate(http_requests_total{version="{{canary}}"}[5m]))'
+failure = "value > 0.05"
+count = 3
+"#,
+    );
+    std::fs::write(&policy, &text).unwrap();
+    let out = gatehouse(ws, &["--json", "rollout", "analyze"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("is a PromQL query, but [backends.metrics] names no prometheus"),
+        "{}",
+        stderr(&out)
+    );
+
+    // A placeholder the analysis cannot fill is a policy error naming its line.
+    std::fs::write(
+        &policy,
+        text.replace("{{canary}}\",code", "{{args.hash}}\",code"),
+    )
+    .unwrap();
+    let out = gatehouse(ws, &["rollout", "analyze"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("unknown placeholder `{{args.hash}}`"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// `gatehouse hooks secret ENTRY` with `input` on standard input.
+fn store_hook_secret(ws: &Path, entry: &str, input: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .arg("--workspace")
+        .arg(ws)
+        .args(["--json", "hooks", "secret", entry])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input.as_bytes()).unwrap();
+    drop(stdin);
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_hook_secret_goes_from_standard_input_to_the_keyring_only() {
+    let ws = demo();
+    let ws = ws.path();
+    let entry = format!("test/cli-hook-{}", std::process::id());
+    let doc = stdout_json(&store_hook_secret(ws, &entry, "sign-with-this-9917\n"));
+    assert_eq!(doc["stored"], entry.as_str());
+    let stored = gatehouse_connectors::hooks::load_secret(&entry).unwrap();
+    assert_eq!(stored.expose(), "sign-with-this-9917");
+    let out = store_hook_secret(ws, &entry, "");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    gatehouse_connectors::secret::delete(&entry).unwrap();
+}
+
+#[test]
+fn a_hook_that_cannot_be_reached_leaves_the_rollback_done_and_says_so() {
+    let ws = demo();
+    let ws = ws.path();
+    // Nobody listens on a port just released.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let policy = ws.join("gatehouse.toml");
+    let mut text = std::fs::read_to_string(&policy).unwrap();
+    text.push_str(&format!(
+        "\n[[hooks]]\nurl = \"http://127.0.0.1:{port}/deploy\"\nevents = [\"rollback\"]\n"
+    ));
+    std::fs::write(&policy, text).unwrap();
+
+    let out = as_user(
+        ws,
+        "dana",
+        &[
+            "--json",
+            "rollback",
+            "churn",
+            "--reason",
+            "error rate doubled",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["request"]["state"], "done");
+    assert!(
+        stderr(&out).contains(&format!(
+            "deploy hook http://127.0.0.1:{port}/deploy failed; the pointer moved all the same"
+        )),
+        "{}",
+        stderr(&out)
+    );
+    let registry = stdout_json(&gatehouse(
+        ws,
+        &["--json", "registry", "list", "--model", "churn"],
+    ));
+    assert_eq!(registry["models"][0]["pointers"]["production"], "2");
+    let log = gatehouse(ws, &["audit", "export"]);
+    let last: Value =
+        serde_json::from_str(String::from_utf8_lossy(&log.stdout).lines().last().unwrap()).unwrap();
+    assert_eq!(last["action"], "hook_failed");
+    assert_eq!(last["request"], doc["request"]["id"]);
+    assert!(
+        last["response"]
+            .as_str()
+            .unwrap()
+            .ends_with("connection failed after 3 tries"),
+        "{last}"
+    );
+    assert!(gatehouse(ws, &["audit", "verify"]).status.success());
+}
