@@ -441,6 +441,39 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_hook_that_does_not_answer_in_time_is_not_called_again() {
+        // It reads the call and says nothing: it may have acted, so a second call could act twice.
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/slow", listener.local_addr().unwrap());
+        let server = thread::spawn(move || {
+            let mut accepted = Vec::new();
+            listener.set_nonblocking(true).unwrap();
+            let until = std::time::Instant::now() + Duration::from_millis(1500);
+            while std::time::Instant::now() < until {
+                if let Ok((stream, _)) = listener.accept() {
+                    accepted.push(stream);
+                }
+                thread::sleep(Duration::from_millis(10));
+            }
+            accepted.len()
+        });
+        let options = ClientOptions {
+            timeout: Duration::from_millis(300),
+            ..options()
+        };
+        let err = call(&hook(&url), &payload(), None, options)
+            .await
+            .unwrap_err();
+        assert_eq!(err.attempts, 1);
+        assert!(
+            err.to_string()
+                .ends_with("no answer in time (the hook may still have acted) after 1 try"),
+            "{err}"
+        );
+        assert_eq!(server.join().unwrap(), 1);
+    }
+
+    #[tokio::test]
     async fn the_sink_reads_the_secret_from_the_keyring_and_names_a_missing_one() {
         let (url, server) = listener(vec![(200, "ok")]);
         let entry = format!("test/hook-{}", std::process::id());

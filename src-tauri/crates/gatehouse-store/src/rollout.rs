@@ -23,6 +23,9 @@ impl ReadingHistory for Workspace {
         Ok(sqlite::readings(&self.pool, model, signal, limit).await?)
     }
 
+    // Measurements stay in the local database even beside a team store: each is an instant
+    // query at a fixed due time, so every member's copy holds the same values, and the rollout's
+    // start comes from the shared audit log.
     async fn record_measurement(&self, measurement: &MeasurementRecord) -> Result<(), Error> {
         Ok(sqlite::insert_measurement(&self.pool, measurement).await?)
     }
@@ -201,5 +204,73 @@ mod tests {
             .unwrap();
         assert_eq!(aborted.version, VersionId::from("2"));
         assert_eq!(aborted.reason, "rollout aborted: customers report timeouts");
+    }
+
+    #[tokio::test]
+    async fn measurements_keep_infinities_and_missing_values_once_per_instant() {
+        use gatehouse_core::rollout::{MeasurementRecord, ReadingHistory};
+        let dir = tempfile::tempdir().unwrap();
+        let (ws, _) = demo_workspace(dir.path()).await;
+        let at = |minute: i64| Timestamp(NOW.0 + minute * 60_000);
+        let record = |minute: i64, value: Option<f64>, detail: &str| MeasurementRecord {
+            model: ModelName::from("churn"),
+            pointer: PointerName::from("production"),
+            canary: VersionId::from("3"),
+            metric: "error rate".into(),
+            at: at(minute),
+            value,
+            detail: detail.into(),
+        };
+        for m in [
+            record(0, None, "no data: the query gave an empty result"),
+            record(1, Some(f64::INFINITY), "q"),
+            record(2, Some(1.25), "q"),
+            // A second process measuring the same instant stores nothing more.
+            record(2, Some(9.0), "q"),
+        ] {
+            ws.record_measurement(&m).await.unwrap();
+        }
+        let since = |minute: i64| {
+            let ws = &ws;
+            async move {
+                ws.measurements(
+                    &ModelName::from("churn"),
+                    &PointerName::from("production"),
+                    &VersionId::from("3"),
+                    "error rate",
+                    at(minute),
+                )
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|m| (m.at, m.value, m.detail))
+                .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(
+            since(0).await,
+            [
+                (
+                    at(0),
+                    None,
+                    "no data: the query gave an empty result".into()
+                ),
+                (at(1), Some(f64::INFINITY), "q".into()),
+                (at(2), Some(1.25), "q".into()),
+            ]
+        );
+        assert_eq!(since(1).await.len(), 2);
+        // Another version's rollout has its own measurements.
+        let other = ws
+            .measurements(
+                &ModelName::from("churn"),
+                &PointerName::from("production"),
+                &VersionId::from("2"),
+                "error rate",
+                at(0),
+            )
+            .await
+            .unwrap();
+        assert!(other.is_empty());
     }
 }
