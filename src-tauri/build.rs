@@ -20,6 +20,8 @@ fn main() {
         "drift_board",
         "drift_chart",
         "drift_heatmap",
+        "monitor_view",
+        "monitor_chart",
         "learn_tour",
         "learn_complete",
         "learn_team",

@@ -82,6 +82,8 @@ pub fn run() -> ExitCode {
             commands::drift::drift_board,
             commands::drift::drift_chart,
             commands::drift::drift_heatmap,
+            commands::monitor::monitor_view,
+            commands::monitor::monitor_chart,
             commands::learn::learn_tour,
             commands::learn::learn_complete,
             commands::learn::learn_team,

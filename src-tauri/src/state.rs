@@ -25,6 +25,8 @@ pub struct AppState {
     /// The last drift board and the workspace revision it was computed at: every chart of one
     /// refresh shares one computation.
     pub drift: tokio::sync::Mutex<Option<(Revision, DriftBoard)>>,
+    /// The last monitor view read: the Monitor view's charts of one refresh draw it.
+    pub monitor: tokio::sync::Mutex<Option<gatehouse_core::signals::MonitorView>>,
 }
 
 impl AppState {
@@ -46,6 +48,7 @@ impl AppState {
             workspace: opened.map_err(|e| Error::from(e).report()),
             user: gatehouse_store::local_user(user).map_err(|e| Error::from(e).report()),
             drift: tokio::sync::Mutex::new(None),
+            monitor: tokio::sync::Mutex::new(None),
         };
         // A broken policy is shown by the Loop view; reconciliation runs once it parses.
         let _ = state.act(async |desk| desk.reconcile().await).await;

@@ -6,6 +6,7 @@
 // Test helpers fail loudly on purpose: a panic is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod alertmanager;
 mod webdriver;
 
 use std::net::TcpListener;

@@ -5,4 +5,5 @@ pub mod alerts;
 pub mod drift;
 pub mod learn;
 pub mod loop_view;
+pub mod monitor;
 pub mod promotions;

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { NAV_ITEMS, viewFromHash } from './nav';
 
 describe('navigation', () => {
-  it('enables loop, registry, promotions, drift, alerts, audit and learn', () => {
-    expect(NAV_ITEMS.filter((i) => i.enabled).map((i) => i.id)).toEqual(['loop', 'registry', 'promotions', 'drift', 'alerts', 'audit', 'learn']);
+  it('enables loop, registry, promotions, drift, monitor, alerts, audit and learn', () => {
+    expect(NAV_ITEMS.filter((i) => i.enabled).map((i) => i.id)).toEqual(['loop', 'registry', 'promotions', 'drift', 'monitor', 'alerts', 'audit', 'learn']);
   });
 
   it('reads an enabled view from the location hash', () => {

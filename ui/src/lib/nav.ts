@@ -1,10 +1,11 @@
-// The panel's views (DESIGN §6). Loop, Registry, Promotions, Drift, Alerts, Audit and Learn exist; Settings is listed,
+// The panel's views (DESIGN §6). Loop, Registry, Promotions, Drift, Monitor, Alerts, Audit and Learn exist; Settings is listed,
 // disabled, so the navigation already has its final shape.
 export type ViewId =
   | 'loop'
   | 'registry'
   | 'promotions'
   | 'drift'
+  | 'monitor'
   | 'alerts'
   | 'audit'
   | 'learn'
@@ -17,6 +18,7 @@ export const NAV_ITEMS: readonly NavItem[] = [
   { id: 'registry', label: 'Registry', enabled: true, hint: 'Models, versions and pointers' },
   { id: 'promotions', label: 'Promotions', enabled: true, hint: 'Requests and approvals' },
   { id: 'drift', label: 'Drift', enabled: true, hint: 'Live drift per feature' },
+  { id: 'monitor', label: 'Monitor', enabled: true, hint: 'System, data and model signals per version' },
   { id: 'alerts', label: 'Alerts', enabled: true, hint: 'Alerts grouped by owner' },
   { id: 'audit', label: 'Audit', enabled: true, hint: 'The audit trail' },
   { id: 'learn', label: 'Learn', enabled: true, hint: 'Guided tour and incident drills' },

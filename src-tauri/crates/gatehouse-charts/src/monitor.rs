@@ -186,8 +186,9 @@ fn draw(chart: &Lines, theme: Theme) -> Result<String, ChartError> {
             .iter()
             .flat_map(|(_, r)| r.iter().map(|p| p.1))
             .fold(0.0f64, f64::min);
+        // Headroom above the highest line keeps the legend in the upper left off the lines.
         let top = if top > bottom {
-            top * 1.15
+            top * 1.45
         } else {
             bottom + 1.0
         };

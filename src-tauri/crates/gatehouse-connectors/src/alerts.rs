@@ -44,6 +44,30 @@ impl AlertBackend {
         }
     }
 
+    /// Shows the workspace's alerts on `status` (the loop the panel and `gatehouse status`
+    /// show): for the embedded workspace the alerts its own rules raise from that very loop. An
+    /// Alertmanager that cannot be read leaves the loop as it is and returns why.
+    pub async fn reflect_on<W: Samples + Sync>(
+        policy: &Policy,
+        ws: &W,
+        status: &mut gatehouse_core::status::LoopStatus,
+        now: Timestamp,
+    ) -> Result<(), Error> {
+        let snapshot = match AlertBackend::from_policy(policy)? {
+            AlertBackend::Embedded(_) => {
+                let board = gatehouse_core::monitor::board(policy, ws).await.ok();
+                AlertSnapshot {
+                    alerts: gatehouse_core::alert::rules::evaluate(policy, status, board.as_ref()),
+                    silences: Vec::new(),
+                }
+            }
+            AlertBackend::Alertmanager(am) => am.list().await?,
+        };
+        let alerts = gatehouse_core::alert::resolve_alerts(policy, &snapshot, now);
+        gatehouse_core::status::with_alerts(status, &alerts);
+        Ok(())
+    }
+
     /// The source the policy names.
     pub fn from_policy(policy: &Policy) -> Result<AlertBackend, Error> {
         let backend = &policy.backends.alerts;

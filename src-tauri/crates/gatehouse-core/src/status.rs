@@ -96,6 +96,68 @@ pub async fn loop_status(
     })
 }
 
+/// Shows the alerts about the followed model on the loop: the monitor stage says how many fire
+/// and how many are acknowledged, and the retrain-trigger gate's summary names the ones firing,
+/// since they are what its owner weighs before opening the loop again. States do not change: a
+/// gate's state follows from its checks, and an alert's cause (drift, a blocked gate) is already
+/// one of them.
+pub fn with_alerts(status: &mut LoopStatus, alerts: &[crate::alert::Alert]) {
+    use crate::alert::{AlertState, Severity, MODEL_LABEL};
+    let about_model = |a: &&crate::alert::Alert| {
+        a.labels
+            .get(MODEL_LABEL)
+            .is_none_or(|m| m.as_str() == status.model.as_str())
+    };
+    let firing: Vec<&crate::alert::Alert> = alerts
+        .iter()
+        .filter(about_model)
+        .filter(|a| a.state == AlertState::Firing)
+        .collect();
+    let acknowledged = alerts
+        .iter()
+        .filter(about_model)
+        .filter(|a| a.state == AlertState::Acknowledged)
+        .count();
+    let critical = firing
+        .iter()
+        .filter(|a| a.severity == Severity::Critical)
+        .count();
+    let mut words = match (firing.len(), critical) {
+        (0, _) => "no alerts firing".to_owned(),
+        (1, 0) => "1 alert firing".to_owned(),
+        (1, _) => "1 alert firing (critical)".to_owned(),
+        (n, 0) => format!("{n} alerts firing"),
+        (n, c) => format!("{n} alerts firing ({c} critical)"),
+    };
+    if acknowledged > 0 {
+        words.push_str(&format!(", {acknowledged} acknowledged"));
+    }
+    if let Some(stage) = status.stages.iter_mut().find(|s| s.id == Stage::Monitor) {
+        stage.detail = if stage.detail.is_empty() {
+            words
+        } else {
+            format!("{} · {words}", stage.detail)
+        };
+    }
+    if firing.is_empty() {
+        return;
+    }
+    let mut names: Vec<&str> = firing.iter().map(|a| a.name.as_str()).collect();
+    names.dedup();
+    if let Some(gate) = status
+        .gates
+        .iter_mut()
+        .find(|g| g.id.as_str() == "retrain-trigger")
+    {
+        gate.summary = format!(
+            "{} · firing on {}: {}",
+            gate.summary,
+            status.model,
+            names.join(", ")
+        );
+    }
+}
+
 /// The most urgent state among the gates leading into `stage`.
 fn stage_state(stage: Stage, gates: &[GateStatus]) -> StageState {
     gates
@@ -177,6 +239,73 @@ mod tests {
             std::task::Poll::Ready(v) => v,
             std::task::Poll::Pending => panic!("the fixed workspace never waits"),
         }
+    }
+
+    #[test]
+    fn firing_alerts_about_the_model_show_on_the_monitor_stage_and_the_retrain_trigger() {
+        use crate::alert::{resolve_alerts, AlertId, AlertSnapshot, ObservedAlert};
+        let policy = Policy::parse(crate::demo::POLICY, "gatehouse.toml").unwrap();
+        let now = Timestamp(1_000_000);
+        let ws = Fixed {
+            latest: LatestReadings::new(),
+        };
+        let mut status = block_on(loop_status(&policy, &ws, now)).unwrap();
+        let states: Vec<_> = status.gates.iter().map(|g| g.state).collect();
+        let observed = |id: &str, name: &str, severity: &str, model: &str| ObservedAlert {
+            id: AlertId::from(id),
+            labels: [
+                ("alertname".to_owned(), name.to_owned()),
+                ("severity".to_owned(), severity.to_owned()),
+                ("model".to_owned(), model.to_owned()),
+            ]
+            .into_iter()
+            .collect(),
+            annotations: Default::default(),
+            starts_at: Timestamp(0),
+            ends_at: None,
+            receivers: Vec::new(),
+            silenced_by: Vec::new(),
+        };
+        let snapshot = AlertSnapshot {
+            alerts: vec![
+                observed("a", "HighErrorRate", "critical", "churn"),
+                observed("b", "FeatureDrift", "warning", "churn"),
+                observed("c", "HighErrorRate", "critical", "fraud"),
+            ],
+            silences: Vec::new(),
+        };
+        with_alerts(&mut status, &resolve_alerts(&policy, &snapshot, now));
+        let monitor = status
+            .stages
+            .iter()
+            .find(|s| s.id == Stage::Monitor)
+            .unwrap();
+        assert_eq!(monitor.detail, "2 alerts firing (1 critical)");
+        let retrain = status
+            .gates
+            .iter()
+            .find(|g| g.id.as_str() == "retrain-trigger")
+            .unwrap();
+        assert!(
+            retrain
+                .summary
+                .ends_with("· firing on churn: HighErrorRate, FeatureDrift"),
+            "{}",
+            retrain.summary
+        );
+        // States follow from the checks alone.
+        assert_eq!(
+            status.gates.iter().map(|g| g.state).collect::<Vec<_>>(),
+            states
+        );
+        let mut quiet = block_on(loop_status(&policy, &ws, now)).unwrap();
+        with_alerts(&mut quiet, &[]);
+        let monitor = quiet
+            .stages
+            .iter()
+            .find(|s| s.id == Stage::Monitor)
+            .unwrap();
+        assert_eq!(monitor.detail, "no alerts firing");
     }
 
     #[test]

@@ -541,7 +541,11 @@ can_approve: boolean,
 /**
  * Why not, when they may not (a missing role, the four-eyes rule, already approved, …).
  */
-cannot_approve_because: string | null, };
+cannot_approve_because: string | null, 
+/**
+ * The deploy hooks called after it moved its pointer, as the audit log records them.
+ */
+hooks: Array<HookDelivery>, };
 
 export type RollbackPlan = { 
 /**
@@ -561,7 +565,31 @@ from: VersionId,
  */
 to: VersionId, };
 
-export type AuditAction = "requested" | "approved" | "rejected" | "overridden" | "rollback_requested" | "executed" | "failed" | "reconciled" | "denied" | "acknowledged" | "unacknowledged";
+export type HookEvent = "promotion" | "rollback" | "abort";
+
+export type HookDelivery = { 
+/**
+ * The event it was called for.
+ */
+event: HookEvent, 
+/**
+ * The hook's URL.
+ */
+url: string, 
+/**
+ * Whether the hook accepted the call (a 2xx answer).
+ */
+delivered: boolean, 
+/**
+ * Its answer, or why it failed.
+ */
+response: string, 
+/**
+ * When it was called.
+ */
+at: Timestamp, };
+
+export type AuditAction = "requested" | "approved" | "rejected" | "overridden" | "rollback_requested" | "executed" | "failed" | "reconciled" | "denied" | "acknowledged" | "unacknowledged" | "hook_called" | "hook_failed";
 
 export type AuditEvent = { 
 /**
@@ -649,7 +677,7 @@ export type Severity = "critical" | "warning" | "info" | "unknown";
 
 export type AlertState = "firing" | "acknowledged" | "resolved";
 
-export type Ownership = "label" | "receiver" | "unowned";
+export type Ownership = "label" | "alert_name" | "receiver" | "model" | "unowned";
 
 export type Acknowledgement = { 
 /**
@@ -749,7 +777,11 @@ drifted: boolean,
 /**
  * Share of missing values in the window.
  */
-missing_share: number, };
+missing_share: number, 
+/**
+ * Reference against this window.
+ */
+histogram: Histogram, };
 
 export type Histogram = { 
 /**
@@ -798,7 +830,12 @@ histogram: Histogram,
 /**
  * Share of missing values in the reference.
  */
-reference_missing_share: number, };
+reference_missing_share: number, 
+/**
+ * When the drift the feature shows now began: the end of the first window of its trailing
+ * run of drifting windows. `None` when the latest window does not drift.
+ */
+onset: Timestamp | null, };
 
 export type WindowDrift = { 
 /**
@@ -835,6 +872,331 @@ windows: Array<WindowDrift>,
  * The share of drifting features that makes dataset drift.
  */
 drift_share: number, };
+
+export type ChartMark = { 
+/**
+ * The window: an index into the feature's points.
+ */
+window: number, 
+/**
+ * Pixels from the chart's left edge.
+ */
+x: number, 
+/**
+ * Pixels from the chart's top edge.
+ */
+y: number, };
+
+export type SystemSignal = "latency_p50" | "latency_p95" | "latency_p99" | "error_rate" | "request_rate" | "cpu" | "memory" | "queue";
+
+export type Unit = "seconds" | "ratio" | "per_second" | "cores" | "bytes" | "count";
+
+export type SignalPoint = { 
+/**
+ * When.
+ */
+at: Timestamp, 
+/**
+ * The value, or none (NaN, infinite, or missing).
+ */
+value: number | null, };
+
+export type SignalSeries = { 
+/**
+ * Which signal.
+ */
+signal: SystemSignal, 
+/**
+ * Which version (the source's version label).
+ */
+version: string, 
+/**
+ * Its points, oldest first.
+ */
+points: Array<SignalPoint>, };
+
+export type SignalSource = "prometheus" | "serving_stream";
+
+export type DriftSummary = { 
+/**
+ * Share of features drifting in the latest window.
+ */
+share_drifted: number, 
+/**
+ * The share that makes dataset drift.
+ */
+drift_share: number, 
+/**
+ * The features drifting in the latest window.
+ */
+drifting: Array<string>, 
+/**
+ * The end of the latest window.
+ */
+window_end: Timestamp, 
+/**
+ * Share drifting per window, oldest first.
+ */
+history: Array<SignalPoint>, };
+
+export type QualityProxy = { 
+/**
+ * The signal.
+ */
+signal: string, 
+/**
+ * What the check that reads it says it is.
+ */
+description: string, 
+/**
+ * The latest value, if any was recorded.
+ */
+value: number | null, 
+/**
+ * When it was read.
+ */
+read_at: Timestamp | null, };
+
+export type MonitorView = { 
+/**
+ * The model.
+ */
+model: ModelName, 
+/**
+ * Where the system signals came from.
+ */
+source: SignalSource, 
+/**
+ * The start of the range.
+ */
+from: Timestamp, 
+/**
+ * The end of the range.
+ */
+to: Timestamp, 
+/**
+ * The versions that served in the range, in version order.
+ */
+versions: Array<string>, 
+/**
+ * Every signal of every version.
+ */
+series: Array<SignalSeries>, 
+/**
+ * The signals the source had nothing for, with why, so an empty chart is explained.
+ */
+missing: Array<string>, 
+/**
+ * The data signals, when the model has a monitored serving stream.
+ */
+drift: DriftSummary | null, 
+/**
+ * The quality proxies the policy names.
+ */
+quality: Array<QualityProxy>, };
+
+export type RolloutKind = "canary" | "shadow";
+
+export type MetricSource = { "signal": SignalName } | { "query": string };
+
+export type MetricSpec = { 
+/**
+ * A name for people, such as `error rate`.
+ */
+name: string, 
+/**
+ * Where its values come from.
+ */
+source: MetricSource, 
+/**
+ * A measurement for which this holds is successful.
+ */
+success: string | null, 
+/**
+ * A measurement for which this holds is failed (it wins over `success`).
+ */
+failure: string | null, 
+/**
+ * Seconds between measurements.
+ */
+interval_seconds: number, 
+/**
+ * How many measurements make a complete analysis.
+ */
+count: number, 
+/**
+ * Failed measurements tolerated; one more fails the metric.
+ */
+failure_limit: number, 
+/**
+ * Inconclusive measurements tolerated; one more makes the metric inconclusive.
+ */
+inconclusive_limit: number, };
+
+export type Outcome = "successful" | "failed" | "inconclusive" | "error";
+
+export type Verdict = "successful" | "running" | "inconclusive" | "error" | "failed";
+
+export type Measurement = { 
+/**
+ * The measured value; none when the measurement had no value.
+ */
+value: number | null, 
+/**
+ * When it was taken.
+ */
+at: Timestamp, 
+/**
+ * What it says.
+ */
+outcome: Outcome, };
+
+export type Tally = { 
+/**
+ * Successful measurements.
+ */
+successful: number, 
+/**
+ * Failed measurements.
+ */
+failed: number, 
+/**
+ * Inconclusive measurements.
+ */
+inconclusive: number, 
+/**
+ * Measurements without a value.
+ */
+error: number, 
+/**
+ * The longest run of errors at the end.
+ */
+consecutive_errors: number, };
+
+export type MetricAnalysis = { 
+/**
+ * The metric as the policy defines it.
+ */
+spec: MetricSpec, 
+/**
+ * Its measurements, oldest first (at most `count`).
+ */
+measurements: Array<Measurement>, 
+/**
+ * Their tally.
+ */
+tally: Tally, 
+/**
+ * The metric's verdict.
+ */
+verdict: Verdict, 
+/**
+ * Why, in words.
+ */
+explanation: string, 
+/**
+ * When the next measurement is due, while running.
+ */
+next_due: Timestamp | null, };
+
+export type Analysis = { 
+/**
+ * The model.
+ */
+model: ModelName, 
+/**
+ * Canary or shadow.
+ */
+kind: RolloutKind, 
+/**
+ * The pointer being rolled out.
+ */
+pointer: PointerName, 
+/**
+ * The overall verdict.
+ */
+verdict: Verdict, 
+/**
+ * Each metric's analysis.
+ */
+metrics: Array<MetricAnalysis>, 
+/**
+ * The explanations of the metrics that decide the verdict, joined.
+ */
+explanation: string, };
+
+export type LiveAnalysis = { 
+/**
+ * The analysis as [`Rollout::analyze`] makes it.
+ */
+analysis: Analysis, 
+/**
+ * The version under analysis: where the pointer points now.
+ */
+canary: VersionId | null, 
+/**
+ * When the pointer moved to it, as the audit log records; none when it was set elsewhere.
+ */
+started_at: Timestamp | null, 
+/**
+ * An override of the analysis recorded since then: it passes the gate until the pointer
+ * moves again.
+ */
+overridden: GateOverride | null, };
+
+export type RolloutView = { 
+/**
+ * The model.
+ */
+model: ModelName, 
+/**
+ * Canary or shadow.
+ */
+kind: RolloutKind, 
+/**
+ * The pointer being rolled out.
+ */
+pointer: PointerName, 
+/**
+ * Whether a failed analysis rolls back by itself.
+ */
+auto_rollback: boolean, 
+/**
+ * The analysis, when it started, and any override.
+ */
+live: LiveAnalysis, 
+/**
+ * The version a rollback or an abort returns to (the one the pointer held before).
+ */
+stable: VersionId | null, 
+/**
+ * Why there is none, when there is none.
+ */
+no_stable_because: string | null, 
+/**
+ * The rollout gate as the loop shows it.
+ */
+gate: GateStatus, 
+/**
+ * The rollback a failed analysis proposes, waiting for a person to confirm it.
+ */
+proposal: RollbackPlan | null, 
+/**
+ * The acting user.
+ */
+user: UserName, 
+/**
+ * Why the acting user may not roll back or abort, if they may not.
+ */
+cannot_roll_back_because: string | null, 
+/**
+ * Why the acting user may not override the analysis, if they may not.
+ */
+cannot_override_because: string | null, 
+/**
+ * When the view was computed.
+ */
+evaluated_at: Timestamp, };
 
 export type StepId = string;
 

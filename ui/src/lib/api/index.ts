@@ -15,6 +15,7 @@ import type {
   MemberProgress,
   Model,
   ModelName,
+  MonitorView,
   PointerName,
   PromotionRequest,
   RequestId,
@@ -233,6 +234,18 @@ export function driftChart(args: { feature: string; chart: 'score' | 'histogram'
 /** The features × windows heatmap as SVG text. */
 export function driftHeatmap(args: { theme: ChartTheme }): Promise<string> {
   return call<string>('drift_heatmap', { theme: args.theme });
+}
+
+/** The followed model's signals over the last `rangeMinutes`: system signals per version, drift,
+ * quality proxies. */
+export function monitorView(rangeMinutes: number): Promise<MonitorView> {
+  return call<MonitorView>('monitor_view', { rangeMinutes });
+}
+
+/** One chart of the last monitor view read, as SVG text: a signal (`latency_p95`, …) or
+ * `drift_share`. */
+export function monitorChart(args: { chart: string; theme: ChartTheme }): Promise<string> {
+  return call<string>('monitor_chart', { chart: args.chart, theme: args.theme });
 }
 
 /** The Learn tour for the acting user: steps with the team's owners, live states and progress. */
