@@ -80,7 +80,8 @@ pub struct HookPayload {
     pub request: Option<RequestId>,
     /// Who acted (`rule:rollout` when the rollout rule rolled back by itself).
     pub actor: UserName,
-    /// When the pointer moved, in milliseconds since the epoch: receivers may refuse old calls.
+    /// When the move was recorded as done, in milliseconds since the epoch: receivers may
+    /// refuse old calls.
     pub at: Timestamp,
 }
 

@@ -284,3 +284,96 @@ fn a_hook_that_cannot_be_reached_leaves_the_rollback_done_and_says_so() {
     );
     assert!(gatehouse(ws, &["audit", "verify"]).status.success());
 }
+
+/// A deploy-hook receiver on loopback answering 200; returns its URL and the bodies it got.
+fn hook_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Value>>>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/deploy", listener.local_addr().unwrap());
+    let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = std::sync::Arc::clone(&bodies);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; length];
+            if reader.read_exact(&mut body).is_ok() {
+                seen.lock()
+                    .unwrap()
+                    .push(serde_json::from_slice(&body).unwrap());
+            }
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+        }
+    });
+    (url, bodies)
+}
+
+#[test]
+fn a_move_interrupted_before_its_outcome_calls_its_hooks_when_it_is_reconciled() {
+    let ws = demo();
+    let ws = ws.path();
+    let (url, bodies) = hook_receiver();
+    let policy = ws.join("gatehouse.toml");
+    let mut text = std::fs::read_to_string(&policy).unwrap();
+    text.push_str(&format!(
+        "\n[[hooks]]\nurl = \"{url}\"\nevents = [\"rollback\"]\n"
+    ));
+    std::fs::write(&policy, text).unwrap();
+
+    // The process dies after the registry moved the pointer, before anything else.
+    let out = gatehouse_with(
+        ws,
+        &[
+            "--user",
+            "dana",
+            "rollback",
+            "churn",
+            "--reason",
+            "error rate doubled",
+        ],
+        &[("GATEHOUSE_FAILPOINT", "after-move")],
+    );
+    assert!(!out.status.success());
+    assert!(bodies.lock().unwrap().is_empty());
+
+    // The next command settles the move as done, and only then are the hooks told.
+    let out = as_user(ws, "sam", &["requests"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let got = bodies.lock().unwrap().clone();
+    assert_eq!(got.len(), 1);
+    assert_eq!(
+        (
+            got[0]["event"].as_str(),
+            got[0]["version"].as_str(),
+            got[0]["actor"].as_str()
+        ),
+        (Some("rollback"), Some("2"), Some("dana"))
+    );
+    let log = gatehouse(ws, &["audit", "export"]);
+    let actions: Vec<String> = String::from_utf8_lossy(&log.stdout)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["action"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(actions[actions.len() - 2..], ["reconciled", "hook_called"]);
+
+    // Nothing is called twice.
+    let out = as_user(ws, "sam", &["requests"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(bodies.lock().unwrap().len(), 1);
+}
