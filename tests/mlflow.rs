@@ -7,14 +7,13 @@
 //! no file of the workspace, no database and no log.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use gatehouse_connectors::mlflow::{Client, Config, Listing, TAG_PROMOTED_BY, TAG_REQUEST};
+use gatehouse_connectors::mlflow::{
+    Client, Config, Listing, VersionStatus, TAG_PROMOTED_BY, TAG_REQUEST,
+};
 use gatehouse_connectors::secret::{self, Credential, Secret};
 use gatehouse_core::audit::AuditAction;
 use gatehouse_core::hook::NoHooks;
@@ -26,283 +25,13 @@ use gatehouse_core::registry::{PointerName, VersionId};
 use gatehouse_core::time::{Clock, SystemClock};
 use gatehouse_core::{Error, ErrorCode};
 use gatehouse_store::Workspace;
-use serde_json::{json, Value};
+use gatehouse_tests::mlflow_server::{
+    runtime, Auth, MlflowServer, Rest, RestModel, RestRegistry, RestVersion, ADMIN_PASSWORD,
+};
+use serde_json::json;
 
-const ADMIN_PASSWORD: &str = "gatehouse-admin-pw-7731";
-
-/// The `mlflow` executable: `$GATEHOUSE_MLFLOW`, else the venv `scripts/setup --test` makes.
-fn mlflow_bin() -> PathBuf {
-    let path = match std::env::var_os("GATEHOUSE_MLFLOW") {
-        Some(p) if !p.is_empty() => PathBuf::from(p),
-        _ => PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-            .join(".cache/gatehouse/venv-mlflow/bin/mlflow"),
-    };
-    assert!(
-        path.is_file(),
-        "the mlflow executable is missing at {}: run scripts/setup --test (or set GATEHOUSE_MLFLOW)",
-        path.display()
-    );
-    path
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// An `mlflow server` in its own process group, which is ended as a whole when dropped (the
-/// server forks uvicorn workers).
-struct Server {
-    child: Child,
-    url: String,
-    dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let group = format!("-{}", self.child.id());
-        let kill = |signal: &str| {
-            let _ = Command::new("kill")
-                .args([signal, "--", &group])
-                .stderr(Stdio::null())
-                .status();
-        };
-        kill("-TERM");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        kill("-KILL");
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    fn start(basic_auth: bool) -> Server {
-        use std::os::unix::process::CommandExt;
-        let bin = mlflow_bin();
-        let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
-        let url = format!("http://127.0.0.1:{port}");
-        let log = std::fs::File::create(dir.path().join("server.log")).unwrap();
-        let mut cmd = Command::new(&bin);
-        cmd.args(["server", "--host", "127.0.0.1", "--port", &port.to_string()])
-            .arg("--backend-store-uri")
-            .arg(format!("sqlite:///{}/mlflow.db", dir.path().display()))
-            .arg("--default-artifact-root")
-            .arg(dir.path().join("artifacts"))
-            .args(["--workers", "2"])
-            .env("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
-            .current_dir(dir.path())
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .process_group(0);
-        if basic_auth {
-            let ini = dir.path().join("basic_auth.ini");
-            std::fs::write(
-                &ini,
-                format!(
-                    "[mlflow]\ndefault_permission = READ\ndatabase_uri = sqlite:///{}/basic_auth.db\nadmin_username = admin\nadmin_password = {ADMIN_PASSWORD}\nauthorization_function = mlflow.server.auth:authenticate_request_basic_auth\nauth_cache_ttl_seconds = 60\n",
-                    dir.path().display()
-                ),
-            )
-            .unwrap();
-            cmd.args(["--app-name", "basic-auth"])
-                .env("MLFLOW_AUTH_CONFIG_PATH", &ini)
-                .env(
-                    "MLFLOW_FLASK_SERVER_SECRET_KEY",
-                    format!("gatehouse-test-{}-{port}", std::process::id()),
-                );
-        }
-        let child = cmd.spawn().unwrap();
-        let mut server = Server { child, url, dir };
-        let deadline = Instant::now() + Duration::from_secs(180);
-        let http = reqwest::blocking::Client::new();
-        loop {
-            if let Ok(r) = http.get(format!("{}/health", server.url)).send() {
-                if r.status().is_success() {
-                    return server;
-                }
-            }
-            if let Ok(Some(status)) = server.child.try_wait() {
-                panic!(
-                    "mlflow server exited with {status}:\n{}",
-                    std::fs::read_to_string(server.dir.path().join("server.log"))
-                        .unwrap_or_default()
-                );
-            }
-            assert!(
-                Instant::now() < deadline,
-                "mlflow server did not answer /health within 180 s"
-            );
-            std::thread::sleep(Duration::from_millis(250));
-        }
-    }
-}
-
-/// Raw REST calls for seeding and for the expected answers, independent of the client.
-#[derive(Clone)]
-struct Rest {
-    http: reqwest::Client,
-    url: String,
-    auth: Option<(String, String)>,
-}
-
-impl Rest {
-    fn new(url: &str, auth: Option<(&str, &str)>) -> Rest {
-        Rest {
-            http: reqwest::Client::new(),
-            url: url.to_owned(),
-            auth: auth.map(|(u, p)| (u.to_owned(), p.to_owned())),
-        }
-    }
-
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let url = if path.starts_with("api/") {
-            format!("{}/{path}", self.url)
-        } else {
-            format!("{}/api/2.0/mlflow/{path}", self.url)
-        };
-        let mut req = self.http.request(method, url);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        if let Some((u, p)) = &self.auth {
-            req = req.basic_auth(u, Some(p));
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status().as_u16();
-        let text = resp.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
-    }
-
-    async fn post(&self, path: &str, body: Value) -> Value {
-        let (status, v) = self.call(reqwest::Method::POST, path, Some(body)).await;
-        assert_eq!(status, 200, "POST {path}: {v}");
-        v
-    }
-
-    async fn get(&self, path: &str) -> Value {
-        let (status, v) = self.call(reqwest::Method::GET, path, None).await;
-        assert_eq!(status, 200, "GET {path}: {v}");
-        v
-    }
-
-    async fn alias(&self, model: &str, alias: &str) -> Option<String> {
-        let (status, v) = self
-            .call(
-                reqwest::Method::GET,
-                &format!("registered-models/alias?name={model}&alias={alias}"),
-                None,
-            )
-            .await;
-        (status == 200).then(|| v["model_version"]["version"].as_str().unwrap().to_owned())
-    }
-
-    async fn create_version(&self, model: &str, run: &str, n: usize) -> String {
-        let mut body =
-            json!({"name": model, "source": format!("runs:/{run}/model"), "run_id": run});
-        if n.is_multiple_of(3) {
-            body["description"] = json!(format!("candidate {n}"));
-        }
-        if n.is_multiple_of(4) {
-            body["tags"] = json!([{"key": "team", "value": "retention"}, {"key": "n", "value": n.to_string()}]);
-        }
-        let v = self.post("model-versions/create", body).await;
-        v["model_version"]["version"].as_str().unwrap().to_owned()
-    }
-
-    /// Every row of a search with the server's own tokens, as a naive reader pages it.
-    async fn pages(&self, path: &str, key: &str, page: u32) -> Vec<Value> {
-        let mut rows = Vec::new();
-        let mut token = String::new();
-        loop {
-            let sep = if path.contains('?') { '&' } else { '?' };
-            let mut p = format!("{path}{sep}max_results={page}");
-            if !token.is_empty() {
-                p.push_str(&format!("&page_token={token}"));
-            }
-            let v = self.get(&p).await;
-            rows.extend(v[key].as_array().cloned().unwrap_or_default());
-            match v["next_page_token"].as_str() {
-                Some(t) if !t.is_empty() => token = t.to_owned(),
-                _ => return rows,
-            }
-        }
-    }
-}
-
-/// What the REST API says the registry holds, in the listing's shape:
-/// model → (aliases, version → (run, tags, description, status)).
-type Expected = BTreeMap<
-    String,
-    (
-        BTreeMap<String, String>,
-        BTreeMap<String, (String, BTreeMap<String, String>, String, String)>,
-    ),
->;
-
-async fn expected(rest: &Rest) -> Expected {
-    let mut out = Expected::new();
-    for m in rest
-        .pages("registered-models/search", "registered_models", 1000)
-        .await
-    {
-        let aliases = m["aliases"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|a| {
-                        (
-                            a["alias"].as_str().unwrap().to_owned(),
-                            a["version"].as_str().unwrap().to_owned(),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        out.insert(
-            m["name"].as_str().unwrap().to_owned(),
-            (aliases, BTreeMap::new()),
-        );
-    }
-    for v in rest
-        .pages("model-versions/search", "model_versions", 200_000)
-        .await
-    {
-        let tags = v["tags"]
-            .as_array()
-            .map(|t| {
-                t.iter()
-                    .map(|t| {
-                        (
-                            t["key"].as_str().unwrap().to_owned(),
-                            t["value"].as_str().unwrap().to_owned(),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let s = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
-        out.get_mut(v["name"].as_str().unwrap()).unwrap().1.insert(
-            s("version"),
-            (s("run_id"), tags, s("description"), s("status")),
-        );
-    }
-    out
-}
-
-fn as_expected(listing: &Listing) -> Expected {
+/// The listing in the shape of what the REST API returns.
+fn as_rest(listing: &Listing) -> RestRegistry {
     listing
         .models
         .iter()
@@ -318,27 +47,28 @@ fn as_expected(listing: &Listing) -> Expected {
                 .map(|v| {
                     let d = &listing.details[&(m.name.clone(), v.version.clone())];
                     let status = match d.status {
-                        gatehouse_connectors::mlflow::VersionStatus::Ready => "READY",
-                        gatehouse_connectors::mlflow::VersionStatus::PendingRegistration => {
-                            "PENDING_REGISTRATION"
-                        }
-                        gatehouse_connectors::mlflow::VersionStatus::FailedRegistration => {
-                            "FAILED_REGISTRATION"
-                        }
-                        gatehouse_connectors::mlflow::VersionStatus::Unrecognised => "?",
+                        VersionStatus::Ready => "READY",
+                        VersionStatus::PendingRegistration => "PENDING_REGISTRATION",
+                        VersionStatus::FailedRegistration => "FAILED_REGISTRATION",
+                        VersionStatus::Unrecognised => "?",
                     };
-                    (
-                        v.version.0.clone(),
-                        (
-                            v.run_id.clone(),
-                            v.tags.clone(),
-                            d.description.clone(),
-                            status.to_owned(),
-                        ),
-                    )
+                    let version = RestVersion {
+                        run_id: v.run_id.clone(),
+                        tags: v.tags.clone(),
+                        description: d.description.clone(),
+                        status: status.to_owned(),
+                        stage: d.stage.clone().unwrap_or_else(|| "None".into()),
+                        created_at: v.created_at.0,
+                    };
+                    (v.version.0.clone(), version)
                 })
                 .collect();
-            (m.name.0.clone(), (aliases, versions))
+            let model = RestModel {
+                description: m.description.clone(),
+                aliases,
+                versions,
+            };
+            (m.name.0.clone(), model)
         })
         .collect()
 }
@@ -346,59 +76,11 @@ fn as_expected(listing: &Listing) -> Expected {
 /// Seeds: 30 runs with metrics in one experiment; models `aaa-first` (20 versions), `churn`
 /// (200), `fraud` (80); aliases `churn@champion → 1`, `fraud@champion → 3`.
 async fn seed(rest: &Rest) -> Vec<String> {
-    let exp = rest
-        .post("experiments/create", json!({"name": "training"}))
-        .await["experiment_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let mut runs = Vec::new();
-    for i in 0..30 {
-        let run = rest
-            .post("runs/create", json!({"experiment_id": exp}))
-            .await["run"]["info"]["run_id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        rest.post(
-            "runs/log-batch",
-            json!({"run_id": run, "metrics": [
-                {"key": "auc", "value": 0.80 + f64::from(i) / 1000.0, "timestamp": 1, "step": 0},
-                {"key": "f1", "value": 0.5 + f64::from(i) / 100.0, "timestamp": 1, "step": 0}],
-                "params": [{"key": "lr", "value": format!("0.{i}")}],
-                "tags": [{"key": "mlflow.source.git.commit", "value": format!("c0ffee{i:02}")}]}),
-        )
+    let runs = rest.seed_runs(30).await;
+    rest.seed_models(&[("aaa-first", 20), ("churn", 200), ("fraud", 80)], &runs)
         .await;
-        runs.push(run);
-    }
-    let mut handles = Vec::new();
-    for (model, count) in [("aaa-first", 20usize), ("churn", 200), ("fraud", 80)] {
-        let rest = rest.clone();
-        let runs = runs.clone();
-        handles.push(tokio::spawn(async move {
-            rest.post(
-                "registered-models/create",
-                json!({"name": model, "description": format!("the {model} model")}),
-            )
-            .await;
-            for n in 0..count {
-                rest.create_version(model, &runs[n % runs.len()], n).await;
-            }
-        }));
-    }
-    for h in handles {
-        h.await.unwrap();
-    }
-    rest.post(
-        "registered-models/alias",
-        json!({"name": "churn", "alias": "champion", "version": "1"}),
-    )
-    .await;
-    rest.post(
-        "registered-models/alias",
-        json!({"name": "fraud", "alias": "champion", "version": "3"}),
-    )
-    .await;
+    rest.set_alias("churn", "champion", "1").await;
+    rest.set_alias("fraud", "champion", "3").await;
     runs
 }
 
@@ -458,10 +140,28 @@ async fn workspace(dir: &Path, url: &str, credential: Option<&str>) -> (Workspac
             .map(|c| format!("credential = \"{c}\""))
             .unwrap_or_default(),
     );
+    workspace_with(dir, &text).await
+}
+
+/// A workspace whose registry is the MLflow server with legacy stages, `Production` being
+/// production.
+async fn stage_workspace(dir: &Path, url: &str) -> (Workspace, Policy) {
+    let text = POLICY
+        .replace("URL", url)
+        .replace("CREDENTIAL", "pointers = \"stages\"")
+        .replace(
+            "production_pointer = \"champion\"",
+            "production_pointer = \"Production\"",
+        )
+        .replace("[pointers.champion]", "[pointers.Production]");
+    workspace_with(dir, &text).await
+}
+
+async fn workspace_with(dir: &Path, text: &str) -> (Workspace, Policy) {
     std::fs::write(dir.join("gatehouse.toml"), text).unwrap();
     let ws = Workspace::open(dir).await.unwrap();
     let policy = ws.policy().unwrap();
-    for model in ["churn", "fraud"] {
+    for model in ["churn", "fraud", "legacy"] {
         ws.record_reading(&Reading {
             model: ModelName::from(model),
             signal: SignalName::from("model.auc"),
@@ -493,17 +193,9 @@ fn desk<'a>(
     }
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 #[test]
 fn mlflow_listing_pagination_and_promotions() {
-    let server = Server::start(false);
+    let server = MlflowServer::start(Auth::Off);
     runtime().block_on(async {
         let rest = Rest::new(&server.url, None);
         let runs = seed(&rest).await;
@@ -513,7 +205,7 @@ fn mlflow_listing_pagination_and_promotions() {
         //    alias for alias, at the largest page size (one page for 300 versions).
         let listing = client.list_with_runs().await.unwrap();
         assert_eq!(listing.attempts, 1);
-        assert_eq!(as_expected(&listing), expected(&rest).await);
+        assert_eq!(as_rest(&listing), rest.registry().await);
         let total: usize = listing.models.iter().map(|m| m.versions.len()).sum();
         assert_eq!(total, 300);
         assert_eq!(client.version_page_size(), 200_000);
@@ -532,18 +224,7 @@ fn mlflow_listing_pagination_and_promotions() {
         );
         // Metrics, lineage and params come from the source runs, as runs/get reports them.
         for v in churn.versions.iter().take(31) {
-            let run = rest.get(&format!("runs/get?run_id={}", v.run_id)).await;
-            let metrics: BTreeMap<String, f64> = run["run"]["data"]["metrics"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|m| {
-                    (
-                        m["key"].as_str().unwrap().to_owned(),
-                        m["value"].as_f64().unwrap(),
-                    )
-                })
-                .collect();
+            let metrics = rest.run_metrics(&v.run_id).await;
             assert_eq!(v.metrics, metrics);
             let i = runs.iter().position(|r| *r == v.run_id).unwrap();
             assert_eq!(
@@ -578,7 +259,7 @@ fn mlflow_listing_pagination_and_promotions() {
             paged.models == without_runs(&listing.models),
             "small pages list differently"
         );
-        assert_eq!(as_expected(&paged), as_expected(&listing));
+        assert_eq!(as_rest(&paged), as_rest(&listing));
 
         // 3. A write between pages, before the page boundary, shifts MLflow's offsets. A naive
         //    reader then skips a row (after a delete) or repeats one (after an insert); the client
@@ -606,14 +287,15 @@ fn mlflow_listing_pagination_and_promotions() {
             let listing = small.list_observed(Some(&hook)).await.unwrap();
             assert!(fired.load(Ordering::SeqCst));
             assert!(listing.attempts >= 2, "{write}: the shift went unnoticed");
-            assert_eq!(as_expected(&listing), expected(&rest).await, "{write}");
+            assert_eq!(as_rest(&listing), rest.registry().await, "{write}");
 
             // The same write under a naive reader with the server's own tokens loses exactness.
             let naive = naive_listing_with_write(&rest, write, &runs[0]).await;
-            let truth: BTreeSet<(String, String)> = expected(&rest)
+            let truth: BTreeSet<(String, String)> = rest
+                .registry()
                 .await
                 .into_iter()
-                .flat_map(|(m, (_, vs))| vs.into_keys().map(move |v| (m.clone(), v)))
+                .flat_map(|(m, model)| model.versions.into_keys().map(move |v| (m.clone(), v)))
                 .collect();
             assert_ne!(
                 naive, truth,
@@ -677,18 +359,7 @@ fn mlflow_listing_pagination_and_promotions() {
             .unwrap();
         assert_eq!(done.state, RequestState::Done, "{:?}", done.outcome);
         assert_eq!(rest.alias("churn", "champion").await.as_deref(), Some("5"));
-        let v5 = rest.get("model-versions/get?name=churn&version=5").await;
-        let tags: BTreeMap<String, String> = v5["model_version"]["tags"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|t| {
-                (
-                    t["key"].as_str().unwrap().to_owned(),
-                    t["value"].as_str().unwrap().to_owned(),
-                )
-            })
-            .collect();
+        let tags = rest.version_tags("churn", "5").await;
         assert_eq!(tags[TAG_PROMOTED_BY], "erin");
         assert_eq!(tags[TAG_REQUEST], req.id.0.to_string());
         let outcome = done.outcome.unwrap();
@@ -733,6 +404,98 @@ fn mlflow_listing_pagination_and_promotions() {
         assert!(log
             .iter()
             .any(|e| e.action == AuditAction::Failed && e.request == Some(req.id)));
+        ws.close().await;
+
+        // 7. Legacy stages, for servers that promote with them: the listing's pointers are the
+        //    stages (the newest version in each), every version reports its stage as the REST
+        //    API does, and a promotion or rollback transitions the stage, archiving the version
+        //    that held it, instead of setting an alias.
+        rest.create_model("legacy").await;
+        for n in 0..4 {
+            rest.create_version("legacy", &runs[n], n).await;
+        }
+        rest.transition("legacy", "1", "Production", false).await;
+        rest.transition("legacy", "2", "Staging", false).await;
+        rest.set_alias("legacy", "champion", "4").await;
+        let dir = tempfile::tempdir().unwrap();
+        let (ws, policy) = stage_workspace(dir.path(), &server.url).await;
+        let staged = Client::from_backend(&policy.backends.registry, Config::default()).unwrap();
+        let listing = staged.list().await.unwrap();
+        let truth = rest.registry().await;
+        let legacy = listing
+            .models
+            .iter()
+            .find(|m| m.name.0 == "legacy")
+            .unwrap();
+        let pointers: BTreeMap<&str, &str> = legacy
+            .pointers
+            .iter()
+            .map(|(p, v)| (p.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            pointers,
+            BTreeMap::from([("Production", "1"), ("Staging", "2")])
+        );
+        for (name, model) in as_rest(&listing) {
+            for (version, v) in model.versions {
+                assert_eq!(
+                    v.stage, truth[&name].versions[&version].stage,
+                    "{name} {version}"
+                );
+            }
+        }
+        let legacy_model = ModelName::from("legacy");
+        let production = PointerName::from("Production");
+        assert_eq!(
+            staged.pointer(&legacy_model, &production).await.unwrap(),
+            Some(VersionId::from("1"))
+        );
+        let not_a_stage = staged
+            .pointer(&legacy_model, &PointerName::from("champion"))
+            .await
+            .unwrap_err();
+        assert_eq!(not_a_stage.code(), ErrorCode::Invalid, "{not_a_stage}");
+        assert!(
+            not_a_stage.to_string().contains("uses stages"),
+            "{not_a_stage}"
+        );
+
+        let req = desk(&policy, &ws, &staged, "priya")
+            .request(&legacy_model, &VersionId::from("3"), &production, "v3 wins")
+            .await
+            .unwrap();
+        assert_eq!(req.from_version, Some(VersionId::from("1")));
+        desk(&policy, &ws, &staged, "marco")
+            .approve(req.id, None)
+            .await
+            .unwrap();
+        let done = desk(&policy, &ws, &staged, "erin")
+            .approve(req.id, None)
+            .await
+            .unwrap();
+        assert_eq!(done.state, RequestState::Done, "{:?}", done.outcome);
+        assert_eq!(rest.stage("legacy", "3").await, "Production");
+        assert_eq!(rest.stage("legacy", "1").await, "Archived");
+        assert_eq!(rest.stage("legacy", "2").await, "Staging");
+        // The alias is not what moves.
+        assert_eq!(rest.alias("legacy", "champion").await.as_deref(), Some("4"));
+        assert_eq!(
+            rest.version_tags("legacy", "3").await[TAG_PROMOTED_BY],
+            "erin"
+        );
+        let outcome = done.outcome.unwrap();
+        assert!(
+            outcome.contains("legacy stage Production 1 → 3, read back 3"),
+            "{outcome}"
+        );
+        let back = desk(&policy, &ws, &staged, "marco")
+            .rollback(&legacy_model, None, None, "v3 regressed")
+            .await
+            .unwrap();
+        assert_eq!(back.state, RequestState::Done, "{:?}", back.outcome);
+        assert_eq!(back.version, VersionId::from("1"));
+        assert_eq!(rest.stage("legacy", "1").await, "Production");
+        assert_eq!(rest.stage("legacy", "3").await, "Archived");
         ws.close().await;
     });
     drop(server);
@@ -822,7 +585,7 @@ fn files(dir: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn mlflow_permissions_and_secrets() {
-    let server = Server::start(true);
+    let server = MlflowServer::start(Auth::BasicAuth);
     runtime().block_on(async {
         let admin = Rest::new(&server.url, Some(("admin", ADMIN_PASSWORD)));
         let editor_pw = format!("editor-secret-{}-zq", std::process::id());
@@ -921,7 +684,7 @@ fn mlflow_permissions_and_secrets() {
 
         // The passwords appear in no file of the workspaces, the MLflow databases or its log.
         let mut checked = 0;
-        for root in [dir.path(), dir2.path(), server.dir.path()] {
+        for root in [dir.path(), dir2.path(), server.dir()] {
             for file in files(root) {
                 let bytes = std::fs::read(&file).unwrap();
                 for pw in [&editor_pw, &reader_pw] {

@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod alertmanager;
+mod mlflow;
 mod webdriver;
 
 use std::net::TcpListener;

@@ -629,7 +629,10 @@ async fn run(cli: Cli) -> Result<(), Error> {
         }
         Command::Status => {
             let (ws, policy) = open(&dir, &actor, &clock).await?;
-            let status = loop_status(&policy, &ws, clock.now()).await?;
+            // The loop shows the models of the registry the policy names, as the panel does.
+            let registry = AnyRegistry::for_policy(&policy, &ws)?;
+            let mut status = loop_status(&policy, &ws, clock.now()).await?;
+            registry.describe(&mut status).await?;
             output::status(cli.json, &status)
         }
         Command::Registry {
@@ -637,14 +640,14 @@ async fn run(cli: Cli) -> Result<(), Error> {
         } => {
             let ws = store::open(&dir).await?;
             let policy = ws.policy()?;
-            let mut models = AnyRegistry::for_policy(&policy, &ws)?.models().await?;
+            let mut listing = AnyRegistry::for_policy(&policy, &ws)?.listing().await?;
             if let Some(name) = &model {
-                models.retain(|m| m.name.as_str() == name);
-                if models.is_empty() {
+                listing.models.retain(|m| m.name.as_str() == name);
+                if listing.models.is_empty() {
                     return Err(Error::NotFound(format!("no model named `{name}`")));
                 }
             }
-            output::models(cli.json, &models)
+            output::models(cli.json, &listing)
         }
         Command::Store { command } => {
             store::run(&dir, command, cli.json, &mut std::io::stdin()).await

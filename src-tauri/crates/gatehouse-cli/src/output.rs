@@ -3,11 +3,13 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use gatehouse_connectors::mlflow::VersionDetails;
+use gatehouse_connectors::registry::RegistryListing;
 use gatehouse_core::audit::{AuditEvent, AuditProblem, Verification};
 use gatehouse_core::gate::{fmt_num, CheckOutcome, GateState};
 use gatehouse_core::promotion::{GateCheck, PromotionRequest};
 use gatehouse_core::reading::Reading;
-use gatehouse_core::registry::Model;
+use gatehouse_core::registry::{Model, ModelVersion};
 use gatehouse_core::status::{LoopStatus, StageState};
 use gatehouse_core::{Error, ErrorCode, ErrorReport};
 use serde::Serialize;
@@ -143,15 +145,45 @@ pub fn status(json: bool, status: &LoopStatus) -> Result<(), Error> {
     Ok(())
 }
 
-pub fn models(json: bool, models: &[Model]) -> Result<(), Error> {
+/// `registry list`: every model with its pointers and versions. For MLflow each version also
+/// carries its `status`, `description`, `stage` (null when in none), `source` and `params`.
+pub fn models(json: bool, listing: &RegistryListing) -> Result<(), Error> {
     if json {
         #[derive(Serialize)]
         struct Models<'a> {
-            models: &'a [Model],
+            models: Vec<ModelDoc<'a>>,
         }
+        #[derive(Serialize)]
+        struct ModelDoc<'a> {
+            #[serde(flatten)]
+            model: &'a Model,
+            versions: Vec<VersionDoc<'a>>,
+        }
+        #[derive(Serialize)]
+        struct VersionDoc<'a> {
+            #[serde(flatten)]
+            version: &'a ModelVersion,
+            #[serde(flatten)]
+            details: Option<&'a VersionDetails>,
+        }
+        let models = listing
+            .models
+            .iter()
+            .map(|m| ModelDoc {
+                model: m,
+                versions: m
+                    .versions
+                    .iter()
+                    .map(|v| VersionDoc {
+                        version: v,
+                        details: listing.details.get(&(m.name.clone(), v.version.clone())),
+                    })
+                    .collect(),
+            })
+            .collect();
         return print_json(&Models { models });
     }
-    for m in models {
+    for m in &listing.models {
         let pointers: Vec<String> = m
             .pointers
             .iter()

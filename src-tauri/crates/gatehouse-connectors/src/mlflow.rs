@@ -8,6 +8,11 @@
 //! with no compare-and-swap, so the core reads the pointer before moving it and this client reads
 //! it back after. And it records no actor, so a moved version is tagged with who promoted it and
 //! for which request.
+//!
+//! Older servers promote with legacy stages instead of aliases. When the policy says so
+//! (`pointers = "stages"`), a pointer is a stage (`Staging`, `Production`): it points to the
+//! newest version in that stage, and moving it transitions the version there, archiving the one
+//! that held it, so that a stage points to one version as an alias does.
 
 mod wire;
 
@@ -18,7 +23,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use base64::Engine;
-use gatehouse_core::policy::{Backend, BackendKind, UserName};
+use gatehouse_core::policy::{Backend, BackendKind, PointerKind, UserName};
 use gatehouse_core::ports::Registry;
 use gatehouse_core::promotion::RequestId;
 use gatehouse_core::reading::ModelName;
@@ -41,6 +46,10 @@ pub const TAG_PROMOTED_BY: &str = "gatehouse.promoted_by";
 pub const TAG_REQUEST: &str = "gatehouse.request";
 /// The tag on a version naming the pointer it was promoted to.
 pub const TAG_POINTER: &str = "gatehouse.pointer";
+
+/// The legacy stages a pointer may name when the registry uses stages. `Archived` holds every
+/// retired version and `None` no version at all: neither says which version serves.
+pub const STAGES: [&str; 2] = ["Staging", "Production"];
 
 /// The largest page sizes MLflow 3 accepts (`SEARCH_*_MAX_RESULTS_THRESHOLD`). Older servers
 /// accept less: a refused size is divided by ten until the server takes it.
@@ -67,6 +76,8 @@ pub struct Config {
     pub run_batch: usize,
     /// How many times a listing is taken again when the registry changed under it.
     pub listing_attempts: u32,
+    /// Whether pointers are aliases or legacy stages.
+    pub pointers: PointerKind,
 }
 
 impl Default for Config {
@@ -80,6 +91,7 @@ impl Default for Config {
             version_page_size: MAX_VERSION_PAGE,
             run_batch: 100,
             listing_attempts: 4,
+            pointers: PointerKind::Aliases,
         }
     }
 }
@@ -220,7 +232,8 @@ impl Client {
         })
     }
 
-    /// A client for the policy's registry back end, with its credential from the keyring.
+    /// A client for the policy's registry back end, with its credential from the keyring and its
+    /// kind of pointers.
     pub fn from_backend(backend: &Backend, config: Config) -> Result<Client, ConnectorError> {
         if backend.kind != BackendKind::Mlflow {
             return Err(ConnectorError::Invalid(
@@ -233,6 +246,10 @@ impl Client {
         let credential = match &backend.credential {
             Some(entry) => Some(secret::load(entry)?),
             None => None,
+        };
+        let config = Config {
+            pointers: backend.pointers,
+            ..config
         };
         Client::new(url, credential, config)
     }
@@ -419,6 +436,66 @@ impl Client {
         }
     }
 
+    /// The newest version of `model` in the legacy `stage`; `None` when no version is in it. A
+    /// missing model is [`ConnectorError::NotFound`].
+    pub async fn stage(
+        &self,
+        model: &ModelName,
+        stage: &str,
+    ) -> Result<Option<VersionId>, ConnectorError> {
+        const ENDPOINT: &str = "registered-models/get-latest-versions";
+        // A POST that only reads: retried like a read.
+        let got: wire::SearchVersions = self
+            .post(
+                ENDPOINT,
+                serde_json::json!({"name": model.0, "stages": [stage]}),
+                format!("read model `{model}`"),
+                true,
+            )
+            .await?;
+        let mut newest: Option<(u64, VersionId)> = None;
+        for v in got.model_versions {
+            let id = version_id(&v.version, ENDPOINT)?;
+            let n = id.0.parse::<u64>().unwrap_or(u64::MAX);
+            if newest.as_ref().is_none_or(|(m, _)| n > *m) {
+                newest = Some((n, id));
+            }
+        }
+        Ok(newest.map(|(_, id)| id))
+    }
+
+    /// The stage `pointer` names when the registry uses stages; `None` when pointers are
+    /// aliases. A name that is no stage is refused rather than taken as an alias.
+    fn stage_of(&self, pointer: &PointerName) -> Result<Option<&'static str>, ConnectorError> {
+        match self.config.pointers {
+            PointerKind::Aliases => Ok(None),
+            PointerKind::Stages => STAGES
+                .iter()
+                .find(|s| **s == pointer.as_str())
+                .map(|s| Some(*s))
+                .ok_or_else(|| {
+                    ConnectorError::Invalid(format!(
+                        "this mlflow registry uses stages (`pointers = \"stages\"` in the policy): `{}` is none of {}",
+                        clip(pointer.as_str(), 60),
+                        STAGES.join(", ")
+                    ))
+                }),
+        }
+    }
+
+    /// The version `model`'s pointer names: the alias's version, or the newest version in the
+    /// stage when the registry uses stages.
+    pub async fn pointer_version(
+        &self,
+        model: &ModelName,
+        pointer: &PointerName,
+    ) -> Result<Option<VersionId>, ConnectorError> {
+        match self.stage_of(pointer)? {
+            Some(stage) => self.stage(model, stage).await,
+            None => self.alias(model, pointer).await,
+        }
+    }
+
     /// One version, or `None` when the model has no such version.
     pub async fn version(
         &self,
@@ -554,7 +631,12 @@ impl Client {
             return Ok(None);
         };
         let verified = models.verified && versions.verified;
-        Ok(convert::listing(models.items, versions.items)?.map(|l| (l, verified)))
+        let listing =
+            convert::listing(models.items, versions.items)?.map(|l| match self.config.pointers {
+                PointerKind::Aliases => l,
+                PointerKind::Stages => with_stage_pointers(l),
+            });
+        Ok(listing.map(|l| (l, verified)))
     }
 
     /// Every row of a search, page by page at the largest page size the server takes. Returns
@@ -776,6 +858,29 @@ impl Client {
         Ok(())
     }
 
+    /// Transitions `version` to the legacy `stage`, archiving the versions that were in it.
+    pub async fn transition(
+        &self,
+        model: &ModelName,
+        version: &VersionId,
+        stage: &str,
+    ) -> Result<(), ConnectorError> {
+        let _: wire::OneVersion = self
+            .post(
+                "model-versions/transition-stage",
+                serde_json::json!({
+                    "name": model.0,
+                    "version": version.0,
+                    "stage": stage,
+                    "archive_existing_versions": true,
+                }),
+                format!("edit model `{model}`"),
+                false,
+            )
+            .await?;
+        Ok(())
+    }
+
     /// Sets a tag on a version.
     pub async fn set_version_tag(
         &self,
@@ -795,8 +900,9 @@ impl Client {
         Ok(())
     }
 
-    /// Moves `model@alias` to `version`, reads it back, and tags the version with who moved it
-    /// and for which request. Returns the outcome for the audit log.
+    /// Moves `model@alias` to `version` (or transitions `version` to the stage the pointer
+    /// names, when the registry uses stages), reads it back, and tags the version with who moved
+    /// it and for which request. Returns the outcome for the audit log.
     pub async fn promote(
         &self,
         model: &ModelName,
@@ -805,14 +911,27 @@ impl Client {
         actor: &UserName,
         request: RequestId,
     ) -> Result<String, ConnectorError> {
-        let before = self.alias(model, alias).await?;
-        self.set_alias(model, alias, version).await?;
-        let after = self.alias(model, alias).await?;
+        let stage = self.stage_of(alias)?;
+        let before = self.pointer_version(model, alias).await?;
+        let (endpoint, what) = match stage {
+            Some(stage) => {
+                self.transition(model, version, stage).await?;
+                (
+                    "model-versions/transition-stage",
+                    format!("{model} stage {stage}"),
+                )
+            }
+            None => {
+                self.set_alias(model, alias, version).await?;
+                ("registered-models/alias", format!("{model}@{alias}"))
+            }
+        };
+        let after = self.pointer_version(model, alias).await?;
         if after.as_ref() != Some(version) {
             return Err(unexpected(
-                "registered-models/alias",
+                endpoint,
                 format!(
-                    "{model}@{alias} reads back as {} after it was set to {version}",
+                    "{what} reads back as {} after it was set to {version}",
                     show(after.as_ref())
                 ),
             ));
@@ -831,7 +950,7 @@ impl Client {
             }
         }
         Ok(format!(
-            "mlflow {}: {model}@{alias} {} → {version}, read back {version}; tagged {TAG_PROMOTED_BY}={actor}, {TAG_REQUEST}={}{tagging}",
+            "mlflow {}: {what} {} → {version}, read back {version}; tagged {TAG_PROMOTED_BY}={actor}, {TAG_REQUEST}={}{tagging}",
             self.base,
             show(before.as_ref()),
             request.0,
@@ -845,7 +964,7 @@ impl Registry for Client {
         model: &ModelName,
         pointer: &PointerName,
     ) -> Result<Option<VersionId>, Error> {
-        Ok(self.alias(model, pointer).await?)
+        Ok(self.pointer_version(model, pointer).await?)
     }
 
     async fn version_exists(&self, model: &ModelName, version: &VersionId) -> Result<bool, Error> {
@@ -864,6 +983,26 @@ impl Registry for Client {
             .promote(model, pointer, version, actor, request)
             .await?)
     }
+}
+
+/// `listing` with each model's pointers taken from its versions' stages: each stage of
+/// [`STAGES`] points to the newest version in it (versions are listed oldest first).
+fn with_stage_pointers(mut listing: Listing) -> Listing {
+    for model in &mut listing.models {
+        model.pointers.clear();
+        for v in &model.versions {
+            let stage = listing
+                .details
+                .get(&(model.name.clone(), v.version.clone()))
+                .and_then(|d| d.stage.as_deref());
+            if let Some(stage) = stage.filter(|s| STAGES.contains(s)) {
+                model
+                    .pointers
+                    .insert(PointerName(stage.to_owned()), v.version.clone());
+            }
+        }
+    }
+    listing
 }
 
 /// The rows of a search and whether every page boundary was checked.

@@ -1,14 +1,19 @@
 //! The registry a workspace's policy names: its own embedded registry, or an MLflow server. The
-//! CLI and the panel both move pointers through it, so neither can move the wrong registry.
+//! CLI and the panel both list models and move pointers through it, so neither can show or move
+//! the wrong registry; and the loop describes its stages from it, so the Loop view and
+//! `gatehouse status` show what the registry holds.
+
+use std::collections::BTreeMap;
 
 use gatehouse_core::policy::{BackendKind, Policy, UserName};
 use gatehouse_core::ports::{Registry, WorkspaceRead};
 use gatehouse_core::promotion::RequestId;
 use gatehouse_core::reading::ModelName;
 use gatehouse_core::registry::{Model, PointerName, VersionId};
+use gatehouse_core::status::{with_models, LoopStatus};
 use gatehouse_core::Error;
 
-use crate::mlflow::{Client, Config};
+use crate::mlflow::{Client, Config, VersionDetails};
 
 /// The registry whose pointers move, as the policy's `[backends.registry]` says: the workspace's
 /// embedded registry, or an MLflow server with its credential from the keyring.
@@ -18,6 +23,16 @@ pub enum AnyRegistry<'a, E> {
     Embedded(&'a E),
     /// An MLflow server.
     Mlflow(Box<Client>),
+}
+
+/// Models as a registry lists them, with what MLflow knows of each version beyond the core's
+/// types (status, description, legacy stage); empty for the embedded registry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegistryListing {
+    /// Every model with its versions and pointers.
+    pub models: Vec<Model>,
+    /// Per model and version, what only MLflow knows.
+    pub details: BTreeMap<(ModelName, VersionId), VersionDetails>,
 }
 
 impl<'a, E> AnyRegistry<'a, E> {
@@ -38,9 +53,37 @@ impl<'a, E> AnyRegistry<'a, E> {
 impl<E: WorkspaceRead + Sync> AnyRegistry<'_, E> {
     /// Every model with its versions (with their runs' metrics) and pointers.
     pub async fn models(&self) -> Result<Vec<Model>, Error> {
+        Ok(self.listing().await?.models)
+    }
+
+    /// [`AnyRegistry::models`] with what MLflow knows of each version beyond them.
+    pub async fn listing(&self) -> Result<RegistryListing, Error> {
         match self {
-            AnyRegistry::Embedded(ws) => ws.models().await,
-            AnyRegistry::Mlflow(c) => Ok(c.list_with_runs().await?.models),
+            AnyRegistry::Embedded(ws) => Ok(RegistryListing {
+                models: ws.models().await?,
+                details: BTreeMap::new(),
+            }),
+            AnyRegistry::Mlflow(client) => {
+                let listing = client.list_with_runs().await?;
+                Ok(RegistryListing {
+                    models: listing.models,
+                    details: listing.details,
+                })
+            }
+        }
+    }
+
+    /// Describes `status`'s stages from this registry's models. The loop of the workspace
+    /// already describes them from the embedded registry; an MLflow server is listed (without
+    /// runs: stages show versions and pointers only), and its failure fails the loop, which the
+    /// panel then shows stale rather than describing a registry it could not read.
+    pub async fn describe(&self, status: &mut LoopStatus) -> Result<(), Error> {
+        match self {
+            AnyRegistry::Embedded(_) => Ok(()),
+            AnyRegistry::Mlflow(client) => {
+                with_models(status, &client.list().await?.models);
+                Ok(())
+            }
         }
     }
 }

@@ -87,7 +87,28 @@ pub struct Backend {
     pub url: Option<String>,
     /// The name of the keyring entry holding its credential; never the credential itself.
     pub credential: Option<String>,
+    /// What a registry's pointers are: aliases, or the legacy stages of older MLflow servers.
+    pub pointers: PointerKind,
+    /// How often the panel reads a remote back end again, in seconds: its changes do not touch
+    /// the workspace, and MLflow's webhooks cannot reach a desktop.
+    pub refresh_secs: u32,
 }
+
+/// What a registry's pointers are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum PointerKind {
+    /// Named aliases (`champion`): MLflow 2.9 and later, and the embedded registry.
+    #[default]
+    Aliases,
+    /// MLflow's legacy stages (`Staging`, `Production`): a promotion transitions the version's
+    /// stage, archiving the version that held it.
+    Stages,
+}
+
+/// How often a remote back end is read again when the policy does not say.
+pub const DEFAULT_REFRESH_SECS: u32 = 30;
 
 impl Backend {
     fn embedded() -> Backend {
@@ -95,6 +116,8 @@ impl Backend {
             kind: BackendKind::Embedded,
             url: None,
             credential: None,
+            pointers: PointerKind::Aliases,
+            refresh_secs: DEFAULT_REFRESH_SECS,
         }
     }
 }
@@ -562,6 +585,8 @@ mod raw {
         kind: BackendKind,
         url: Option<String>,
         credential: Option<String>,
+        pointers: Option<super::PointerKind>,
+        refresh_secs: Option<u32>,
     }
 
     #[derive(Deserialize)]
@@ -1111,10 +1136,28 @@ mod raw {
             }
             _ => {}
         }
+        let stages = entry.pointers == Some(super::PointerKind::Stages);
+        if stages && entry.kind != BackendKind::Mlflow {
+            return Err((
+                span,
+                format!("`backends.{port}.pointers = \"stages\"` is only for an mlflow registry"),
+            ));
+        }
+        if entry
+            .refresh_secs
+            .is_some_and(|s| !(1..=86_400).contains(&s))
+        {
+            return Err((
+                span,
+                format!("`backends.{port}.refresh_secs` must be between 1 and 86400"),
+            ));
+        }
         Ok(super::Backend {
             kind: entry.kind,
             url: entry.url,
             credential: entry.credential,
+            pointers: entry.pointers.unwrap_or_default(),
+            refresh_secs: entry.refresh_secs.unwrap_or(super::DEFAULT_REFRESH_SECS),
         })
     }
 
@@ -1364,6 +1407,22 @@ mod tests {
             policy.backends.registry.credential.as_deref(),
             Some("gatehouse/mlflow")
         );
+        assert_eq!(policy.backends.registry.pointers, PointerKind::Aliases);
+        assert_eq!(policy.backends.registry.refresh_secs, DEFAULT_REFRESH_SECS);
+    }
+
+    #[test]
+    fn an_mlflow_registry_may_use_stages_and_its_own_refresh() {
+        let text = format!("{MINIMAL}[backends.registry]\nkind = \"mlflow\"\nurl = \"http://m:5000\"\npointers = \"stages\"\nrefresh_secs = 2\n");
+        let policy = Policy::parse(&text, "gatehouse.toml").unwrap();
+        assert_eq!(policy.backends.registry.pointers, PointerKind::Stages);
+        assert_eq!(policy.backends.registry.refresh_secs, 2);
+        let text = format!("{MINIMAL}[backends.metrics]\nkind = \"prometheus\"\nurl = \"http://p:9090\"\npointers = \"stages\"\n");
+        check_error(&text, 4, "only for an mlflow registry");
+        let text = format!("{MINIMAL}[backends.registry]\nkind = \"mlflow\"\nurl = \"http://m:5000\"\nrefresh_secs = 0\n");
+        check_error(&text, 4, "between 1 and 86400");
+        let text = format!("{MINIMAL}[backends.registry]\nkind = \"mlflow\"\nurl = \"http://m:5000\"\npointers = \"labels\"\n");
+        assert!(Policy::parse(&text, "gatehouse.toml").is_err());
     }
 
     #[test]

@@ -158,6 +158,15 @@ pub fn with_alerts(status: &mut LoopStatus, alerts: &[crate::alert::Alert]) {
     }
 }
 
+/// Describes the stages again from `models`: the loop of a workspace whose registry is remote
+/// shows what that registry holds, not the workspace's own.
+pub fn with_models(status: &mut LoopStatus, models: &[Model]) {
+    let model = models.iter().find(|m| m.name == status.model);
+    for stage in &mut status.stages {
+        stage.detail = model.map(|m| stage_detail(stage.id, m)).unwrap_or_default();
+    }
+}
+
 /// The most urgent state among the gates leading into `stage`.
 fn stage_state(stage: Stage, gates: &[GateStatus]) -> StageState {
     gates
