@@ -170,6 +170,69 @@ fn a_listing_sorts_versions_numerically_and_checks_aliases() {
     assert!(convert::listing(vec![model("m", &[])], vec![version("m", "x")]).is_err());
 }
 
+#[test]
+fn with_stages_the_pointers_are_the_newest_version_in_each_stage() {
+    let staged = |v: &str, stage: &str| wire::ModelVersion {
+        current_stage: stage.into(),
+        ..version("legacy", v)
+    };
+    let l = convert::listing(
+        vec![model("legacy", &[("champion", "1")])],
+        vec![
+            staged("1", "Production"),
+            staged("2", "Archived"),
+            staged("3", "Staging"),
+            staged("4", "Production"),
+            staged("5", "None"),
+        ],
+    )
+    .unwrap()
+    .unwrap();
+    let l = with_stage_pointers(l);
+    let pointers: Vec<(&str, &str)> = l.models[0]
+        .pointers
+        .iter()
+        .map(|(p, v)| (p.as_str(), v.as_str()))
+        .collect();
+    // Aliases give way to stages; Archived and None say which version serves nothing.
+    assert_eq!(pointers, [("Production", "4"), ("Staging", "3")]);
+    let stage = |v: &str| {
+        l.details[&(ModelName::from("legacy"), VersionId::from(v))]
+            .stage
+            .clone()
+    };
+    assert_eq!(stage("2").as_deref(), Some("Archived"));
+    assert_eq!(stage("5"), None);
+}
+
+#[test]
+fn with_stages_a_pointer_must_name_a_stage() {
+    let client = Client::new(
+        "http://127.0.0.1:9",
+        None,
+        Config {
+            pointers: PointerKind::Stages,
+            ..Config::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        client.stage_of(&PointerName::from("Production")).unwrap(),
+        Some("Production")
+    );
+    let e: Error = client
+        .stage_of(&PointerName::from("production"))
+        .unwrap_err()
+        .into();
+    assert_eq!(e.code(), gatehouse_core::ErrorCode::Invalid);
+    assert!(e.to_string().contains("Staging, Production"), "{e}");
+    let aliases = Client::new("http://127.0.0.1:9", None, Config::default()).unwrap();
+    assert_eq!(
+        aliases.stage_of(&PointerName::from("Production")).unwrap(),
+        None
+    );
+}
+
 /// Every answer the client parses, mutated many ways: parsing returns, never panics.
 #[test]
 fn parsers_never_panic_on_mutated_answers() {
