@@ -435,7 +435,7 @@ fn a_panel_started_on_a_broken_policy_shows_the_error_then_recovers() -> Result<
     let s = panel.session();
     let message = s.wait_for_text("[data-testid=error]", WAIT)?;
     assert!(
-        message.contains("line 73") && message.contains("dta"),
+        message.contains("line 83") && message.contains("dta"),
         "{message:?}"
     );
     assert!(

@@ -857,7 +857,7 @@ mod tests {
                 assert!(
                     error
                         .message
-                        .starts_with("gatehouse.toml line 86: unknown field `maximum`"),
+                        .starts_with("gatehouse.toml line 96: unknown field `maximum`"),
                     "{}",
                     error.message
                 );

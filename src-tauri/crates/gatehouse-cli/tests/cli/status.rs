@@ -77,14 +77,14 @@ fn broken_policies_fail_with_the_line_and_never_panic() {
         (
             "max = 0.05",
             "maximum = 0.05",
-            "line 86",
+            "line 96",
             "unknown field `maximum`",
         ),
-        ("max = 0.05", "max = \"low\"", "line 86", "invalid type"),
+        ("max = 0.05", "max = \"low\"", "line 96", "invalid type"),
         (
             "id = \"data-quality\"\n",
             "id = \"data-quality\"\nfrom = \"dta\"\n",
-            "line 73",
+            "line 83",
             "names no stage `dta`",
         ),
     ];
