@@ -633,6 +633,15 @@ async fn run(cli: Cli) -> Result<(), Error> {
             let registry = AnyRegistry::for_policy(&policy, &ws)?;
             let mut status = loop_status(&policy, &ws, clock.now()).await?;
             registry.describe(&mut status).await?;
+            // The loop does not depend on the alerts: an Alertmanager that is down leaves it as
+            // it is (`gatehouse alerts` reports why).
+            let _ = gatehouse_connectors::alerts::AlertBackend::reflect_on(
+                &policy,
+                &ws,
+                &mut status,
+                clock.now(),
+            )
+            .await;
             output::status(cli.json, &status)
         }
         Command::Registry {
