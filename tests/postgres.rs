@@ -3,6 +3,8 @@
 //! process on a free loopback port, stopped when dropped. Passwords are checked (SCRAM), so a
 //! login is who it says it is.
 //!
+//! [`Postgres::team_store`] sets a team store up on it as an administrator would.
+//!
 //! PostgreSQL refuses to run as root; when the tests run as root, the server runs as `nobody`
 //! (through `setpriv`, which execs rather than forks, so the child is the server itself).
 
@@ -10,6 +12,12 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use gatehouse_core::policy::Policy;
+use gatehouse_core::reading::Reading;
+use gatehouse_core::registry::Model;
+use gatehouse_store::team::{expected_schema, init_roles_sql, TeamLogin, TeamStore, APP_ROLE};
+use sqlx::Connection as _;
 
 /// The superuser of every test cluster.
 pub const SUPERUSER: &str = "postgres";
@@ -79,9 +87,19 @@ fn free_port() -> u16 {
 }
 
 impl Postgres {
-    /// Creates a cluster in a temporary directory and starts it; waits until it accepts
+    /// Creates a cluster in a temporary directory and starts it, without waiting for the disk
+    /// (no fsync: a test's data need not survive a power cut); waits until it accepts
     /// connections.
     pub fn start() -> Postgres {
+        Postgres::start_with(false)
+    }
+
+    /// The same with every commit on disk, as a production server runs: for benchmarks.
+    pub fn start_durable() -> Postgres {
+        Postgres::start_with(true)
+    }
+
+    fn start_with(durable: bool) -> Postgres {
         let bin = bin_dir();
         let dir = tempfile::Builder::new()
             .prefix("gatehouse-pg-")
@@ -119,8 +137,8 @@ impl Postgres {
         );
         let port = free_port();
         let log = std::fs::File::create(root.join("postgres.log")).unwrap();
-        let child = unprivileged(&bin.join("postgres"))
-            .arg("-D")
+        let mut cmd = unprivileged(&bin.join("postgres"));
+        cmd.arg("-D")
             .arg(&data)
             .arg("-p")
             .arg(port.to_string())
@@ -131,13 +149,18 @@ impl Postgres {
                 "listen_addresses=127.0.0.1",
                 "-c",
                 "max_connections=300",
+            ]);
+        if !durable {
+            cmd.args([
                 "-c",
                 "fsync=off",
                 "-c",
                 "synchronous_commit=off",
                 "-c",
                 "full_page_writes=off",
-            ])
+            ]);
+        }
+        let child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)
@@ -204,5 +227,86 @@ impl Drop for Postgres {
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// The login that owns a team store's tables and runs its migrations.
+pub const OWNER: &str = "gatehouse_owner";
+/// The team store's database.
+pub const TEAM_DATABASE: &str = "team";
+
+/// The password of a test login.
+pub fn password(user: &str) -> String {
+    format!("{user}-test-pw")
+}
+
+impl Postgres {
+    /// Sets up a team store as an administrator would: the roles and logins that
+    /// [`init_roles_sql`] prints for `policy`, plus `strangers` (logins the policy does not
+    /// know), each with its [`password`]; a database owned by [`OWNER`], migrated by it, with
+    /// the policy's rules; and `models` and `readings` imported.
+    pub async fn team_store(
+        &self,
+        policy: &Policy,
+        strangers: &[&str],
+        models: &[Model],
+        readings: &[Reading],
+    ) {
+        let mut setup = init_roles_sql(policy);
+        setup.push_str(&format!(
+            "CREATE ROLE {OWNER} LOGIN PASSWORD '{}';\n",
+            password(OWNER)
+        ));
+        for name in strangers {
+            setup.push_str(&format!(
+                "CREATE ROLE \"{name}\" LOGIN IN ROLE {APP_ROLE};\n"
+            ));
+        }
+        for user in policy
+            .users
+            .keys()
+            .map(|u| u.as_str())
+            .chain(strangers.iter().copied())
+        {
+            setup.push_str(&format!(
+                "ALTER ROLE \"{user}\" PASSWORD '{}';\n",
+                password(user)
+            ));
+        }
+        let mut su = sqlx::PgConnection::connect(&self.superuser_url("postgres"))
+            .await
+            .unwrap();
+        sqlx::raw_sql(&setup).execute(&mut su).await.unwrap();
+        sqlx::raw_sql(&format!("CREATE DATABASE {TEAM_DATABASE} OWNER {OWNER}"))
+            .execute(&mut su)
+            .await
+            .unwrap();
+        su.close().await.unwrap();
+
+        let migrated = TeamStore::migrate(&self.team_login(OWNER)).await.unwrap();
+        assert_eq!((migrated.from, migrated.to), (None, expected_schema()));
+        let owner = TeamStore::connect(&self.team_login(OWNER)).await.unwrap();
+        owner.apply_policy(policy).await.unwrap();
+        owner.import(models, readings).await.unwrap();
+        owner.close().await;
+    }
+
+    /// The login of `user` (with its [`password`]) on the team store.
+    pub fn team_login(&self, user: &str) -> TeamLogin {
+        TeamLogin {
+            url: self.url(TEAM_DATABASE),
+            username: user.to_owned(),
+            password: password(user),
+        }
+    }
+
+    /// A raw connection to the team store as `user`, for SQL that bypasses the core.
+    pub async fn raw(&self, user: &str) -> sqlx::PgConnection {
+        let url = format!(
+            "postgres://{user}:{}@127.0.0.1:{}/{TEAM_DATABASE}",
+            password(user),
+            self.port
+        );
+        sqlx::PgConnection::connect(&url).await.unwrap()
     }
 }

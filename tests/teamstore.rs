@@ -16,21 +16,11 @@ use gatehouse_core::reading::ModelName;
 use gatehouse_core::registry::{PointerName, VersionId};
 use gatehouse_core::time::Timestamp;
 use gatehouse_core::ErrorCode;
-use gatehouse_store::team::{
-    expected_schema, init_roles_sql, ChangeKind, TeamLogin, TeamStore, APP_ROLE,
-};
+use gatehouse_store::team::{expected_schema, ChangeKind, TeamLogin, TeamStore};
 use gatehouse_store::Workspace;
-use gatehouse_tests::postgres::Postgres;
-use sqlx::Connection as _;
+use gatehouse_tests::postgres::{Postgres, OWNER};
 
 const NOW: Timestamp = Timestamp(1_795_000_000_000);
-const OWNER: &str = "gatehouse_owner";
-const DATABASE: &str = "team";
-
-fn password(user: &str) -> String {
-    format!("{user}-test-pw")
-}
-
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(4)
@@ -57,47 +47,21 @@ impl Team {
             user.display_name = name.clone();
             policy.users.insert(UserName::from(name.as_str()), user);
         }
-        let mut setup = init_roles_sql(&policy);
-        setup.push_str(&format!(
-            "CREATE ROLE {OWNER} LOGIN PASSWORD '{}';\nCREATE ROLE mallory LOGIN IN ROLE {APP_ROLE};\n",
-            password(OWNER)
-        ));
-        for user in policy.users.keys().map(UserName::as_str).chain(["mallory"]) {
-            setup.push_str(&format!(
-                "ALTER ROLE \"{user}\" PASSWORD '{}';\n",
-                password(user)
-            ));
-        }
-        let mut su = sqlx::PgConnection::connect(&server.superuser_url("postgres"))
-            .await
-            .unwrap();
-        sqlx::raw_sql(&setup).execute(&mut su).await.unwrap();
-        sqlx::raw_sql(&format!("CREATE DATABASE {DATABASE} OWNER {OWNER}"))
-            .execute(&mut su)
-            .await
-            .unwrap();
-        su.close().await.unwrap();
-
+        server
+            .team_store(
+                &policy,
+                &["mallory"],
+                &generated.models,
+                &generated.readings,
+            )
+            .await;
         let team = Team { server, policy };
-        let migrated = TeamStore::migrate(&team.login_of(OWNER)).await.unwrap();
-        assert_eq!((migrated.from, migrated.to), (None, expected_schema()));
-        let owner = team.store(OWNER).await;
-        owner.apply_policy(&team.policy).await.unwrap();
-        owner
-            .import(&generated.models, &generated.readings)
-            .await
-            .unwrap();
-        owner.close().await;
         team.replay(&generated).await;
         team
     }
 
     fn login_of(&self, user: &str) -> TeamLogin {
-        TeamLogin {
-            url: self.server.url(DATABASE),
-            username: user.to_owned(),
-            password: password(user),
-        }
+        self.server.team_login(user)
     }
 
     async fn store(&self, user: &str) -> TeamStore {
@@ -126,12 +90,7 @@ impl Team {
 
     /// A raw connection as `user`, for SQL that bypasses the core.
     async fn raw(&self, user: &str) -> sqlx::PgConnection {
-        let url = format!(
-            "postgres://{user}:{}@127.0.0.1:{}/{DATABASE}",
-            password(user),
-            self.server.port
-        );
-        sqlx::PgConnection::connect(&url).await.unwrap()
+        self.server.raw(user).await
     }
 }
 
@@ -667,6 +626,7 @@ fn another_connection_hears_of_requests_approvals_moves_and_audit_events_within_
             seen
         }
 
+        let revision = sam.revision().await.unwrap();
         let started = Instant::now();
         let req = desk(&team.policy, &priya, "priya", at(1))
             .request(
@@ -684,6 +644,10 @@ fn another_connection_hears_of_requests_approvals_moves_and_audit_events_within_
         )
         .await;
         assert!(seen.contains(&(ChangeKind::Request, req.id.0.to_string(), "priya".into())));
+        assert!(
+            sam.revision().await.unwrap() > revision,
+            "a polling panel sees it too"
+        );
 
         let started = Instant::now();
         desk(&team.policy, &marco, "marco", at(2))

@@ -43,7 +43,7 @@ pub(crate) async fn login(pool: &PgPool) -> Result<String, StoreError> {
 }
 
 pub(crate) async fn revision(pool: &PgPool) -> Result<i64, StoreError> {
-    Ok(sqlx::query_scalar("SELECT revision FROM meta WHERE id = 1")
+    Ok(sqlx::query_scalar("SELECT last_value FROM revision")
         .fetch_one(pool)
         .await?)
 }

@@ -74,7 +74,7 @@ impl TeamLogin {
             .application_name("gatehouse");
         PgPoolOptions::new()
             .max_connections(4)
-            .acquire_timeout(Duration::from_secs(5))
+            .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await
             .map_err(|e| self.connect_error(e))

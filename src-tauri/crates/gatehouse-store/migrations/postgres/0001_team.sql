@@ -8,11 +8,10 @@
 -- Gatehouse roles as PostgreSQL group roles. The login that runs the migrations owns the tables;
 -- application logins get only the privileges granted at the end of this file.
 
-CREATE TABLE meta (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    revision BIGINT NOT NULL
-);
-INSERT INTO meta (id, revision) VALUES (1, 0);
+-- Bumped by every write, so that a panel polling it notices changes from any desktop. A sequence,
+-- not a row: writers never wait for one another to bump it.
+CREATE SEQUENCE revision;
+SELECT nextval('revision');
 
 CREATE TABLE models (
     name TEXT PRIMARY KEY,
@@ -378,7 +377,7 @@ END $$;
 CREATE FUNCTION bump_revision() RETURNS TRIGGER
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
-    UPDATE meta SET revision = revision + 1 WHERE id = 1;
+    PERFORM nextval('revision');
     RETURN NULL;
 END $$;
 
@@ -422,7 +421,7 @@ CREATE TRIGGER readings_notify AFTER INSERT ON readings FOR EACH ROW EXECUTE FUN
 -- What application logins may do: read everything, write only through these doors.
 REVOKE ALL ON ALL TABLES IN SCHEMA public FROM PUBLIC;
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA public FROM PUBLIC;
-GRANT SELECT ON meta, models, model_versions, pointers, pointer_moves, readings, gate_overrides,
+GRANT SELECT ON revision, models, model_versions, pointers, pointer_moves, readings, gate_overrides,
     requests, approvals, audit_events, audit_head, permissions, pointer_rules, _sqlx_migrations
     TO gatehouse_app;
 GRANT INSERT ON readings, requests, approvals, audit_events TO gatehouse_app;
