@@ -377,3 +377,279 @@ fn a_move_interrupted_before_its_outcome_calls_its_hooks_when_it_is_reconciled()
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(bodies.lock().unwrap().len(), 1);
 }
+
+/// Runs `gatehouse --workspace W ARGS…` with `input` on standard input.
+fn with_stdin(ws: &Path, args: &[&str], input: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .arg("--workspace")
+        .arg(ws)
+        .args(args)
+        .env_remove("GATEHOUSE_WORKSPACE")
+        .env_remove("GATEHOUSE_USER")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input.as_bytes()).unwrap();
+    drop(stdin);
+    child.wait_with_output().unwrap()
+}
+
+/// A workspace with churn v1 in production and v2 validated, following `policy`.
+fn canary_workspace(dir: &Path, policy: &str) {
+    use std::collections::BTreeMap;
+
+    use gatehouse_core::demo::DemoWorkspace;
+    use gatehouse_core::reading::{ModelName, Reading, SignalName};
+    use gatehouse_core::registry::{Model, ModelVersion, PointerName, VersionId};
+    use gatehouse_core::time::{Clock, SystemClock, Timestamp};
+
+    let now = SystemClock.now();
+    let version = |v: &str| ModelVersion {
+        version: VersionId::from(v),
+        run_id: format!("run-{v}"),
+        created_at: now.hours_before(2.0),
+        metrics: BTreeMap::new(),
+        tags: BTreeMap::new(),
+        data_version: None,
+        code_commit: None,
+    };
+    let demo = DemoWorkspace {
+        policy: policy.to_owned(),
+        models: vec![Model {
+            name: ModelName::from("churn"),
+            description: "churn".into(),
+            pointers: [(PointerName::from("production"), VersionId::from("1"))].into(),
+            versions: vec![version("1"), version("2")],
+        }],
+        readings: vec![Reading::new(
+            ModelName::from("churn"),
+            SignalName::from("model.auc"),
+            0.86,
+            Timestamp(now.0 - 60_000),
+            "validation".into(),
+            None,
+        )
+        .unwrap()],
+        reference: BTreeMap::new(),
+        windows: Vec::new(),
+        history: Vec::new(),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let ws = gatehouse_store::Workspace::create_demo(dir, &demo)
+            .await
+            .unwrap();
+        ws.close().await;
+    });
+}
+
+#[test]
+fn rollout_analyze_measures_promql_in_the_connected_prometheus() {
+    use gatehouse_tests::servers::{start_prometheus_over, BasicAuth, AUTH_PASSWORD, AUTH_USER};
+
+    // The last half hour, a sample a minute: the canary (v2) fails three times as often as v1.
+    let now_s = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let mut history = String::from("# TYPE served_error_ratio gauge\n");
+    for m in (1..=30).rev() {
+        let t = (now_s / 60 - m) * 60;
+        for (version, ratio) in [("1", "0.01"), ("2", "0.03")] {
+            history.push_str(&format!(
+                "served_error_ratio{{model=\"churn\",version=\"{version}\"}} {ratio} {t}\n"
+            ));
+        }
+    }
+    history.push_str("# EOF\n");
+    let mut server = start_prometheus_over(&history, BasicAuth::On);
+
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path();
+    canary_workspace(
+        ws,
+        r#"[workspace]
+name = "Canary against Prometheus"
+demo = true
+model = "churn"
+
+[users.priya]
+roles = ["approver"]
+[users.marco]
+roles = ["approver"]
+
+[[gates]]
+id = "model-validation"
+[[gates.checks]]
+id = "auc"
+signal = "model.auc"
+min = 0.8
+
+[rollout]
+kind = "canary"
+auto_rollback = false
+
+[[rollout.metrics]]
+name = "error ratio"
+query = 'max(served_error_ratio{model="{{model}}",version="{{canary}}"}) / max(served_error_ratio{model="{{model}}",version="{{stable}}"})'
+success = "value <= 1.5"
+failure = "value > 2"
+interval = "1s"
+count = 3
+"#,
+    );
+    // The metrics back end, with its password in the keyring.
+    let out = with_stdin(
+        ws,
+        &[
+            "--json",
+            "connect",
+            "prometheus",
+            &server.url,
+            "--username",
+            AUTH_USER,
+            "--password-stdin",
+        ],
+        &format!("{AUTH_PASSWORD}\n"),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let asked = stdout_json(&as_user(
+        ws,
+        "priya",
+        &[
+            "--json",
+            "promote",
+            "churn",
+            "2",
+            "--to",
+            "production",
+            "--reason",
+            "canary",
+        ],
+    ));
+    let id = asked["request"]["id"].to_string();
+    let done = stdout_json(&as_user(ws, "marco", &["--json", "approve", &id]));
+    assert_eq!(done["request"]["state"], "done");
+
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+    let out = gatehouse(ws, &["--json", "rollout", "analyze"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = &doc["rollout"];
+    let measured: Vec<f64> = report["analysis"]["metrics"][0]["measurements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["value"].as_f64().unwrap())
+        .collect();
+    // The first measurement, at the moment v2 went out, already fails: 0.03 / 0.01.
+    assert_eq!(measured.len(), 1);
+    assert!((measured[0] - 3.0).abs() < 1e-9, "{measured:?}");
+    assert_eq!(report["analysis"]["verdict"], "failed");
+    assert_eq!(
+        (
+            report["plan"]["from"].as_str(),
+            report["plan"]["to"].as_str()
+        ),
+        (Some("2"), Some("1"))
+    );
+    assert_eq!(report["action"]["action"], "proposed");
+
+    // With Prometheus gone the verdict stands on what was measured: nothing is due any more.
+    server.kill();
+    let out = gatehouse(ws, &["--json", "rollout", "analyze"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let again: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(again["rollout"]["analysis"], report["analysis"]);
+}
+
+#[test]
+fn an_unreachable_prometheus_stops_the_analysis_and_records_no_error() {
+    let port = gatehouse_tests::servers::free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path();
+    canary_workspace(
+        ws,
+        &format!(
+            r#"[workspace]
+name = "Canary, Prometheus down"
+demo = true
+model = "churn"
+
+[backends.metrics]
+kind = "prometheus"
+url = "http://127.0.0.1:{port}"
+
+[users.priya]
+roles = ["approver"]
+[users.marco]
+roles = ["approver"]
+
+[[gates]]
+id = "model-validation"
+[[gates.checks]]
+id = "auc"
+signal = "model.auc"
+min = 0.8
+
+[rollout]
+kind = "shadow"
+
+[[rollout.metrics]]
+name = "error ratio"
+query = 'max(served_error_ratio{{version="{{{{canary}}}}"}})'
+failure = "value > 0.05"
+count = 3
+"#
+        ),
+    );
+    let asked = stdout_json(&as_user(
+        ws,
+        "priya",
+        &[
+            "--json",
+            "promote",
+            "churn",
+            "2",
+            "--to",
+            "production",
+            "--reason",
+            "shadow",
+        ],
+    ));
+    let id = asked["request"]["id"].to_string();
+    stdout_json(&as_user(ws, "marco", &["--json", "approve", &id]));
+    for _ in 0..2 {
+        let out = gatehouse(ws, &["--json", "rollout", "analyze"]);
+        assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+        assert!(stderr(&out).contains("unreachable"), "{}", stderr(&out));
+    }
+    // Had the failures been stored as measurements without value, the analysis would count them
+    // as errors.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let stored = runtime.block_on(async {
+        use gatehouse_core::rollout::ReadingHistory;
+        let store = gatehouse_store::Workspace::open(ws).await.unwrap();
+        store
+            .measurements(
+                &"churn".into(),
+                &"production".into(),
+                &"2".into(),
+                "error ratio",
+                gatehouse_core::time::Timestamp(0),
+            )
+            .await
+            .unwrap()
+    });
+    assert!(stored.is_empty(), "{stored:?}");
+}
