@@ -241,11 +241,18 @@ pub fn store_secret(entry: &str, secret: Secret) -> Result<(), ConnectorError> {
 
 /// Reads the hook signing secret stored under the keyring entry `entry`.
 pub fn load_secret(entry: &str) -> Result<Secret, ConnectorError> {
-    match secret::load(entry)? {
-        Credential::Bearer { token } => Ok(token),
-        Credential::Basic { .. } => Err(ConnectorError::Keyring(format!(
+    match secret::load(entry) {
+        Ok(Credential::Bearer { token }) => Ok(token),
+        Ok(Credential::Basic { .. }) => Err(ConnectorError::Keyring(format!(
             "entry `{entry}` holds a user and password, not a hook's signing secret"
         ))),
+        // The keyring's own hint names `gatehouse connect`, which stores back-end credentials.
+        Err(ConnectorError::Keyring(m)) if m.starts_with("no credential") => {
+            Err(ConnectorError::Keyring(format!(
+                "no signing secret under entry `{entry}`: store one with `gatehouse hooks secret {entry}`"
+            )))
+        }
+        Err(e) => Err(e),
     }
 }
 
@@ -493,10 +500,9 @@ mod tests {
         secret::delete(&entry).unwrap();
 
         let err = sink.call(&spec, &payload()).await.unwrap_err();
-        assert!(
-            err.to_string()
-                .contains(&format!("no credential under entry `{entry}`")),
-            "{err}"
+        assert_eq!(
+            err.to_string(),
+            format!("keyring: no signing secret under entry `{entry}`: store one with `gatehouse hooks secret {entry}`")
         );
     }
 }
