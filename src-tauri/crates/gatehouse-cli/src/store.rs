@@ -1,9 +1,9 @@
-//! `gatehouse store`: the team store's operations (`migrate`, `init-roles`, `login`), and the
-//! choice every other command makes between the workspace's own database and the team store the
-//! policy names in `[store]`. On a team store the acting user is the database login kept in the
+//! `gatehouse store`: the team store's operations (`migrate`, `init-roles`, `login`, `watch`),
+//! and the choice every other command makes between the workspace's own database and the team
+//! store the policy names in `[store]`. On a team store the acting user is the database login kept in the
 //! keyring entry the policy names, proven by its password; `--user` is refused.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::Path;
 
 use clap::Subcommand;
@@ -22,6 +22,9 @@ pub enum StoreCommand {
     /// Print the SQL an administrator runs once, before the first migrate: the group roles and a
     /// login for every user of the policy
     InitRoles,
+    /// Print every change to the team store as it happens, from any desktop (one line each;
+    /// JSON Lines with --json), until interrupted
+    Watch,
     /// Keep this desktop's database login and password in the keyring entry the policy names
     Login {
         /// The database login
@@ -153,6 +156,31 @@ pub async fn run(
                 );
             }
             Ok(())
+        }
+        StoreCommand::Watch => {
+            let store = TeamStore::connect(&login_for(&spec?)?).await?;
+            let mut changes = store.listen().await?;
+            let mut out = std::io::stdout();
+            loop {
+                let change = changes.next().await?;
+                let line = if json {
+                    serde_json::json!({
+                        "kind": change.kind.id(),
+                        "id": change.id,
+                        "login": change.login,
+                    })
+                    .to_string()
+                } else {
+                    format!("{} {} by {}", change.kind.id(), change.id, change.login)
+                };
+                // Each line leaves at once: a script reading the pipe acts on it now.
+                writeln!(out, "{line}")
+                    .and_then(|()| out.flush())
+                    .map_err(|e| Error::Port {
+                        code: ErrorCode::Internal,
+                        message: format!("cannot write to standard output: {e}"),
+                    })?;
+            }
         }
         StoreCommand::Login {
             username,

@@ -325,6 +325,19 @@ pub enum ChangeKind {
     Reading,
 }
 
+impl ChangeKind {
+    /// The word the database uses for it.
+    pub fn id(self) -> &'static str {
+        match self {
+            ChangeKind::Request => "request",
+            ChangeKind::Approval => "approval",
+            ChangeKind::Pointer => "pointer",
+            ChangeKind::Audit => "audit",
+            ChangeKind::Reading => "reading",
+        }
+    }
+}
+
 /// One change as the database announced it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TeamChange {
@@ -350,14 +363,17 @@ impl TeamListener {
         };
         let doc: serde_json::Value = serde_json::from_str(note.payload()).map_err(|_| corrupt())?;
         let text = |key: &str| doc[key].as_str().map(str::to_owned).ok_or_else(corrupt);
-        let kind = match text("kind")?.as_str() {
-            "request" => ChangeKind::Request,
-            "approval" => ChangeKind::Approval,
-            "pointer" => ChangeKind::Pointer,
-            "audit" => ChangeKind::Audit,
-            "reading" => ChangeKind::Reading,
-            _ => return Err(corrupt()),
-        };
+        let kind = text("kind")?;
+        let kind = [
+            ChangeKind::Request,
+            ChangeKind::Approval,
+            ChangeKind::Pointer,
+            ChangeKind::Audit,
+            ChangeKind::Reading,
+        ]
+        .into_iter()
+        .find(|k| k.id() == kind)
+        .ok_or_else(corrupt)?;
         Ok(TeamChange {
             kind,
             id: text("id")?,

@@ -292,3 +292,76 @@ fn on_a_team_store_the_login_is_the_user_and_a_silent_server_is_exit_5() {
     assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
     assert!(stderr(&out).contains("does not answer"), "{}", stderr(&out));
 }
+
+#[test]
+fn a_second_process_hears_of_a_promotion_within_a_second() {
+    use std::io::BufRead as _;
+    use std::time::{Duration, Instant};
+
+    let team = demo_on(Store::Team);
+    let ws = team.path();
+    // Sam's desktop watches the team store.
+    let mut watch = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .arg("--workspace")
+        .arg(ws)
+        .args(["--json", "store", "watch"])
+        .env_remove("GATEHOUSE_USER")
+        .env(CREDENTIAL_ENV, entry_of(ws, "sam").unwrap())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = watch.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let doc: Value = serde_json::from_str(&line.unwrap()).unwrap();
+            if tx.send((Instant::now(), doc)).is_err() {
+                return;
+            }
+        }
+    });
+    // Once it listens, a reading recorded anywhere reaches it.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let out = gatehouse(ws, &["record", "data.freshness_hours", "1"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        if rx.recv_timeout(Duration::from_millis(500)).is_ok() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the watcher never heard anything"
+        );
+    }
+    while rx.try_recv().is_ok() {}
+
+    // Priya's desktop asks for a promotion; Sam's hears of it within a second.
+    let req = stdout_json(&as_user(
+        ws,
+        "priya",
+        &[
+            "--json", "promote", "churn", "5", "--to", "champion", "--reason", "v5",
+        ],
+    ))["request"]["id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    let done = Instant::now();
+    let heard = loop {
+        let (at, doc) = rx
+            .recv_timeout(Duration::from_secs(5))
+            .expect("no notice of the request");
+        if doc["kind"] == "request" && doc["id"] == req.as_str() {
+            assert_eq!(doc["login"], "priya");
+            break at;
+        }
+    };
+    let _ = watch.kill();
+    let _ = watch.wait();
+    assert!(
+        heard.saturating_duration_since(done) < Duration::from_secs(1),
+        "heard after {:?}",
+        heard.saturating_duration_since(done)
+    );
+}
