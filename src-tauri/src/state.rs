@@ -9,6 +9,8 @@ use gatehouse_core::demo;
 use gatehouse_core::monitor::DriftBoard;
 use gatehouse_core::policy::{Policy, UserName};
 use gatehouse_core::promotion::{Desk, Quiet};
+use gatehouse_core::rollout::Rollout;
+use gatehouse_core::rollout_view::{rollout_view, RolloutView};
 use gatehouse_core::time::{Clock, SystemClock};
 use gatehouse_core::{Error, ErrorReport};
 use gatehouse_store::{Revision, Workspace};
@@ -56,24 +58,73 @@ impl AppState {
     }
 
     /// On a demo workspace, moves its serving stream on by one window every `every`, so the
-    /// Drift view and the retrain trigger change while you watch. Stops on any other workspace.
+    /// Drift view and the retrain trigger change while you watch, and measures its canary twice
+    /// as often, so its rollout analysis fails (and a rollback is proposed) within a minute at
+    /// the default pace. Stops on any other workspace.
     pub fn start_demo_stream(&self, every: std::time::Duration) {
         let Ok(ws) = self.workspace() else {
             return;
         };
         let ws = ws.clone();
         tauri::async_runtime::spawn(async move {
-            loop {
-                tokio::time::sleep(every).await;
-                match ws
-                    .advance_demo_stream(demo::DEFAULT_SEED, SystemClock.now())
-                    .await
-                {
-                    Ok(true) => {}
-                    Ok(false) => break,
-                    // A broken policy pauses the stream; it resumes once the file is fixed.
-                    Err(_) => {}
+            for tick in 1u64.. {
+                tokio::time::sleep(every / 2).await;
+                let now = SystemClock.now();
+                let canary = ws.measure_demo_canary(demo::DEFAULT_SEED, now).await;
+                let stream = if tick % 2 == 0 {
+                    ws.advance_demo_stream(demo::DEFAULT_SEED, now).await
+                } else {
+                    Ok(true)
+                };
+                // A broken policy pauses the stream (errors); it resumes once the file is fixed.
+                if let (Ok(false), Ok(false)) = (canary, stream) {
+                    break;
                 }
+            }
+        });
+    }
+
+    /// Every `every`, reads the workspace's alerts and shows a desktop notification for each that
+    /// starts firing and is owned by an owner the acting user belongs to. Alerts already firing
+    /// when the panel opens are not news; an alert source that cannot be read is skipped until
+    /// it can (the Alerts view says why).
+    pub fn start_alert_watch(&self, app: tauri::AppHandle, every: std::time::Duration) {
+        use tauri_plugin_notification::NotificationExt as _;
+        let (Ok(ws), Ok(user)) = (self.workspace(), self.user()) else {
+            return;
+        };
+        let (ws, user) = (ws.clone(), user.clone());
+        tauri::async_runtime::spawn(async move {
+            let mut seen: Option<std::collections::BTreeSet<gatehouse_core::alert::AlertId>> =
+                None;
+            loop {
+                if let Ok(alerts) = current_alerts(&ws).await {
+                    if let Some(seen) = &seen {
+                        for alert in gatehouse_core::alert::newly_firing_for(&alerts, seen, &user)
+                        {
+                            let owner = alert.owner.as_ref().map_or("", |o| o.name.as_str());
+                            let body = match &alert.summary {
+                                Some(summary) => format!("{summary} · {owner}"),
+                                None => owner.to_owned(),
+                            };
+                            // No notification service (a headless session) is no reason to stop.
+                            let _ = app
+                                .notification()
+                                .builder()
+                                .title(format!("{} ({})", alert.name, alert.severity.id()))
+                                .body(body)
+                                .show();
+                        }
+                    }
+                    seen = Some(
+                        alerts
+                            .iter()
+                            .filter(|a| a.state == gatehouse_core::alert::AlertState::Firing)
+                            .map(|a| a.id.clone())
+                            .collect(),
+                    );
+                }
+                tokio::time::sleep(every).await;
             }
         });
     }
@@ -108,6 +159,34 @@ impl AppState {
         let board = gatehouse_core::monitor::board(&self.policy()?, ws).await?;
         *cache = Some((revision, board.clone()));
         Ok(board)
+    }
+
+    /// The Rollout view of the followed model as the acting user sees it now.
+    pub async fn rollout_view(&self) -> Result<RolloutView, IpcError> {
+        let ws = self.workspace()?;
+        let policy = self.policy()?;
+        let registry = AnyRegistry::for_policy(&policy, ws)?;
+        Ok(rollout_view(&policy, ws, &registry, self.user()?, SystemClock.now()).await?)
+    }
+
+    /// Runs a rollout use-case (override, abort) as the acting user, now, against the workspace.
+    pub async fn rollout<T>(
+        &self,
+        f: impl AsyncFnOnce(&Rollout<'_, Workspace, AnyRegistry<'_, Workspace>>) -> Result<T, Error>,
+    ) -> Result<T, IpcError> {
+        let ws = self.workspace()?;
+        let policy = self.policy()?;
+        let registry = AnyRegistry::for_policy(&policy, ws)?;
+        let rollout = Rollout {
+            policy: &policy,
+            actor: self.user()?.clone(),
+            now: SystemClock.now(),
+            store: ws,
+            registry: &registry,
+            observer: &Quiet,
+            hooks: &Webhooks::default(),
+        };
+        Ok(f(&rollout).await?)
     }
 
     /// Runs a use-case as the acting user, now, against the workspace.

@@ -8,6 +8,7 @@
 
 mod alertmanager;
 mod mlflow;
+mod rollout;
 mod webdriver;
 
 use std::net::TcpListener;

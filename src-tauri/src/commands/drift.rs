@@ -9,7 +9,8 @@ use tauri::State;
 use crate::error::IpcError;
 use crate::state::AppState;
 
-fn theme(name: &str) -> Result<Theme, IpcError> {
+/// The chart theme a command's argument names.
+pub(crate) fn theme(name: &str) -> Result<Theme, IpcError> {
     match name {
         "light" => Ok(Theme::Light),
         "dark" => Ok(Theme::Dark),
@@ -17,7 +18,10 @@ fn theme(name: &str) -> Result<Theme, IpcError> {
     }
 }
 
-fn drawn(result: Result<String, gatehouse_charts::ChartError>) -> Result<String, IpcError> {
+/// A drawn chart, or the error a person sees instead.
+pub(crate) fn drawn(
+    result: Result<String, gatehouse_charts::ChartError>,
+) -> Result<String, IpcError> {
     result.map_err(|e| {
         IpcError::from(Error::Port {
             code: gatehouse_core::ErrorCode::Internal,

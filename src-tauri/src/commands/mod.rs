@@ -7,3 +7,4 @@ pub mod learn;
 pub mod loop_view;
 pub mod monitor;
 pub mod promotions;
+pub mod rollout;

@@ -30,7 +30,7 @@ pub const CHART_SIZE: (u32, u32) = (640, 260);
 pub const HEATMAP_WIDTH: u32 = 960;
 
 /// The radius of a window's marker in the score chart.
-const MARKER_R: i32 = 4;
+pub(crate) const MARKER_R: i32 = 4;
 /// The height of one feature's row in the heatmap.
 const ROW_H: i32 = 22;
 /// How far past the threshold the heatmap's colour keeps deepening: four times the threshold
@@ -63,7 +63,7 @@ pub fn heatmap(board: &DriftBoard, theme: Theme) -> Result<String, ChartError> {
     })
 }
 
-fn svg<F>(size: (u32, u32), draw: F) -> Result<String, ChartError>
+pub(crate) fn svg<F>(size: (u32, u32), draw: F) -> Result<String, ChartError>
 where
     F: FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Result<(), ChartError>,
 {
@@ -77,23 +77,25 @@ where
     Ok(out)
 }
 
-fn draw_error<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> ChartError {
+pub(crate) fn draw_error<E: std::error::Error + Send + Sync>(
+    e: DrawingAreaErrorKind<E>,
+) -> ChartError {
     ChartError::Draw(e.to_string())
 }
 
 /// The colours the drift charts use beyond the theme's neutrals.
-struct Colours {
-    palette: Palette,
-    drifted: RGBColor,
-    ok: RGBColor,
+pub(crate) struct Colours {
+    pub(crate) palette: Palette,
+    pub(crate) drifted: RGBColor,
+    pub(crate) ok: RGBColor,
     /// The panel's accent (`--accent` in `app.css`), for the current window's bars.
-    accent: RGBColor,
+    pub(crate) accent: RGBColor,
     /// Grid lines: a step from the background towards the edges.
-    grid: RGBColor,
+    pub(crate) grid: RGBColor,
 }
 
 impl Colours {
-    fn of(theme: Theme) -> Colours {
+    pub(crate) fn of(theme: Theme) -> Colours {
         let palette = theme.palette();
         let accent = match theme {
             Theme::Light => RGBColor(0x2D, 0x5B, 0xD7),
@@ -110,7 +112,7 @@ impl Colours {
 }
 
 /// `a` moved a share `t` (0‥1) of the way to `b`.
-fn mix(a: RGBColor, b: RGBColor, t: f64) -> RGBColor {
+pub(crate) fn mix(a: RGBColor, b: RGBColor, t: f64) -> RGBColor {
     let t = if t.is_finite() {
         t.clamp(0.0, 1.0)
     } else {
@@ -125,7 +127,13 @@ fn mix(a: RGBColor, b: RGBColor, t: f64) -> RGBColor {
 
 /// Sets text of `size` pixels per em, as the loop diagram does (plotters sets an em of
 /// size / 1.24).
-fn style(size: f64, colour: RGBColor, bold: bool, h: HPos, v: VPos) -> TextStyle<'static> {
+pub(crate) fn style(
+    size: f64,
+    colour: RGBColor,
+    bold: bool,
+    h: HPos,
+    v: VPos,
+) -> TextStyle<'static> {
     let weight = if bold {
         FontStyle::Bold
     } else {
@@ -138,7 +146,7 @@ fn style(size: f64, colour: RGBColor, bold: bool, h: HPos, v: VPos) -> TextStyle
     }
 }
 
-fn text<DB: DrawingBackend>(
+pub(crate) fn text<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     s: &str,
     at: (i32, i32),
@@ -147,7 +155,7 @@ fn text<DB: DrawingBackend>(
     area.draw_text(s, style, at).map_err(draw_error)
 }
 
-fn text_width<DB: DrawingBackend>(
+pub(crate) fn text_width<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     s: &str,
     style: &TextStyle<'_>,
@@ -157,7 +165,7 @@ fn text_width<DB: DrawingBackend>(
 }
 
 /// `s`, or its longest prefix with an ellipsis that fits in `max` pixels.
-fn fit<DB: DrawingBackend>(
+pub(crate) fn fit<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     s: &str,
     style: &TextStyle<'_>,
@@ -182,7 +190,7 @@ fn fit<DB: DrawingBackend>(
 }
 
 /// The title line and the line of context under it, shortened to the chart's width.
-fn heading<DB: DrawingBackend>(
+pub(crate) fn heading<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     c: &Colours,
     title: &str,
@@ -196,7 +204,7 @@ fn heading<DB: DrawingBackend>(
 }
 
 /// A line in the middle of an empty plot saying why nothing is drawn.
-fn empty_note<DB: DrawingBackend>(
+pub(crate) fn empty_note<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     c: &Colours,
     frame: &Frame,
@@ -208,7 +216,7 @@ fn empty_note<DB: DrawingBackend>(
 }
 
 /// `HH:MM` of a timestamp in UTC.
-fn clock(at: Timestamp) -> String {
+pub(crate) fn clock(at: Timestamp) -> String {
     let minutes = at.0.div_euclid(60_000).rem_euclid(24 * 60);
     format!("{:02}:{:02}", minutes / 60, minutes % 60)
 }
@@ -218,25 +226,25 @@ fn clock(at: Timestamp) -> String {
 
 /// A plot rectangle in pixels with the data ranges it shows: maps data to pixels.
 #[derive(Debug, Clone, Copy)]
-struct Frame {
-    left: i32,
-    top: i32,
-    width: i32,
-    height: i32,
-    x: (f64, f64),
-    y: (f64, f64),
+pub(crate) struct Frame {
+    pub(crate) left: i32,
+    pub(crate) top: i32,
+    pub(crate) width: i32,
+    pub(crate) height: i32,
+    pub(crate) x: (f64, f64),
+    pub(crate) y: (f64, f64),
 }
 
 impl Frame {
-    fn right(&self) -> i32 {
+    pub(crate) fn right(&self) -> i32 {
         self.left + self.width
     }
 
-    fn bottom(&self) -> i32 {
+    pub(crate) fn bottom(&self) -> i32 {
         self.top + self.height
     }
 
-    fn px_x(&self, x: f64) -> i32 {
+    pub(crate) fn px_x(&self, x: f64) -> i32 {
         let span = self.x.1 - self.x.0;
         let t = if span > 0.0 {
             (x - self.x.0) / span
@@ -246,7 +254,7 @@ impl Frame {
         self.left + (t.clamp(0.0, 1.0) * f64::from(self.width)).round() as i32
     }
 
-    fn px_y(&self, y: f64) -> i32 {
+    pub(crate) fn px_y(&self, y: f64) -> i32 {
         let span = self.y.1 - self.y.0;
         let t = if span > 0.0 {
             (y - self.y.0) / span
@@ -256,13 +264,13 @@ impl Frame {
         self.bottom() - (t.clamp(0.0, 1.0) * f64::from(self.height)).round() as i32
     }
 
-    fn px(&self, x: f64, y: f64) -> (i32, i32) {
+    pub(crate) fn px(&self, x: f64, y: f64) -> (i32, i32) {
         (self.px_x(x), self.px_y(y))
     }
 }
 
 /// Round steps for an axis spanning `span` with about `count` ticks: 1, 2 or 5 × 10ⁿ.
-fn nice_step(span: f64, count: f64) -> f64 {
+pub(crate) fn nice_step(span: f64, count: f64) -> f64 {
     if !(span.is_finite() && span > 0.0) {
         return 1.0;
     }
@@ -278,7 +286,7 @@ fn nice_step(span: f64, count: f64) -> f64 {
 }
 
 /// Ticks at whole multiples of `step` within `lo‥hi`.
-fn ticks(lo: f64, hi: f64, step: f64) -> Vec<f64> {
+pub(crate) fn ticks(lo: f64, hi: f64, step: f64) -> Vec<f64> {
     if !(lo.is_finite() && hi.is_finite() && step.is_finite() && step > 0.0) {
         return Vec::new();
     }
@@ -304,7 +312,7 @@ fn time_ticks(lo: f64, hi: f64) -> Vec<f64> {
     ticks(lo, hi, step)
 }
 
-fn line<DB: DrawingBackend>(
+pub(crate) fn line<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     points: Vec<(i32, i32)>,
     colour: RGBColor,
@@ -314,7 +322,7 @@ fn line<DB: DrawingBackend>(
         .map_err(draw_error)
 }
 
-fn rect<DB: DrawingBackend>(
+pub(crate) fn rect<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     a: (i32, i32),
     b: (i32, i32),
@@ -325,7 +333,7 @@ fn rect<DB: DrawingBackend>(
 }
 
 /// A horizontal dashed line from `x0` to `x1` at `y`.
-fn dashed<DB: DrawingBackend>(
+pub(crate) fn dashed<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     x0: i32,
     x1: i32,
@@ -538,7 +546,7 @@ fn pow10_label(k: i32) -> String {
 }
 
 /// Coloured squares with their names, right-aligned at `right` on the title line.
-fn legend<DB: DrawingBackend>(
+pub(crate) fn legend<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     c: &Colours,
     right: i32,

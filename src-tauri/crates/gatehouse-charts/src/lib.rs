@@ -8,6 +8,8 @@
 //! over time against its threshold, its reference vs. latest histogram, and the features × windows
 //! heatmap, as SVG text the panel shows as images. The monitor charts ([`monitor`]) draw a
 //! [`gatehouse_core::signals::MonitorView`]: one system signal per chart, a line per version.
+//! The rollout chart ([`rollout`]) draws one metric of a canary analysis: its measurements
+//! against its success and failure conditions.
 
 pub mod drift;
 mod error;
@@ -15,10 +17,12 @@ mod font;
 mod format;
 mod loop_diagram;
 pub mod monitor;
+pub mod rollout;
 mod theme;
 
 pub use drift::{heatmap, histogram_chart, score_chart, CHART_SIZE, HEATMAP_WIDTH};
 pub use error::ChartError;
 pub use format::Format;
 pub use loop_diagram::render_loop;
+pub use rollout::{metric_chart, ROLLOUT_CHART_SIZE};
 pub use theme::{gate_colour, stage_colour, Theme};

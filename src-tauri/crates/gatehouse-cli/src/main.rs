@@ -24,7 +24,7 @@ use gatehouse_core::ports::Registry;
 use gatehouse_core::promotion::{Desk, Observer, Phase, RequestId, RequestState};
 use gatehouse_core::reading::{ModelName, Reading, SignalName};
 use gatehouse_core::registry::{PointerName, VersionId};
-use gatehouse_core::status::loop_status;
+use gatehouse_core::status::live_loop_status;
 use gatehouse_core::time::{Clock, SystemClock};
 use gatehouse_core::{Error, ErrorCode};
 use gatehouse_store::Workspace;
@@ -460,7 +460,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
             let generated = demo::generate(seed, clock.now());
             let ws = Workspace::create_demo(&dir, &generated).await?;
             let policy = ws.policy()?;
-            let status = loop_status(&policy, &ws, clock.now()).await?;
+            let status = live_loop_status(&policy, &ws, &ws, clock.now()).await?;
             ws.close().await;
             output::demo_created(cli.json, &dir, &status)
         }
@@ -631,7 +631,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
             let (ws, policy) = open(&dir, &actor, &clock).await?;
             // The loop shows the models of the registry the policy names, as the panel does.
             let registry = AnyRegistry::for_policy(&policy, &ws)?;
-            let mut status = loop_status(&policy, &ws, clock.now()).await?;
+            let mut status = live_loop_status(&policy, &ws, &registry, clock.now()).await?;
             registry.describe(&mut status).await?;
             // The loop does not depend on the alerts: an Alertmanager that is down leaves it as
             // it is (`gatehouse alerts` reports why).
@@ -768,7 +768,8 @@ async fn run(cli: Cli) -> Result<(), Error> {
             })?;
             let ws = store::open(&dir).await?;
             let policy = ws.policy()?;
-            let status = loop_status(&policy, &ws, clock.now()).await?;
+            let registry = AnyRegistry::for_policy(&policy, &ws)?;
+            let status = live_loop_status(&policy, &ws, &registry, clock.now()).await?;
             let theme = match theme {
                 ThemeArg::Light => Theme::Light,
                 ThemeArg::Dark => Theme::Dark,

@@ -5,7 +5,8 @@
 use gatehouse_core::alert::{AlertSnapshot, AlertSource, NewSilence, SilenceId};
 use gatehouse_core::monitor::Samples;
 use gatehouse_core::policy::{BackendKind, Policy};
-use gatehouse_core::ports::WorkspaceRead;
+use gatehouse_core::ports::{PromotionStore, Registry, WorkspaceRead};
+use gatehouse_core::rollout::ReadingHistory;
 use gatehouse_core::time::Timestamp;
 use gatehouse_core::Error;
 
@@ -23,14 +24,19 @@ pub enum AlertBackend {
 impl AlertBackend {
     /// The source the policy names; for the embedded workspace, the alerts its own rules raise
     /// now.
-    pub async fn for_workspace<W: WorkspaceRead + Samples + Sync>(
+    pub async fn for_workspace<W>(
         policy: &Policy,
         ws: &W,
         now: Timestamp,
-    ) -> Result<AlertBackend, Error> {
+    ) -> Result<AlertBackend, Error>
+    where
+        W: WorkspaceRead + Samples + PromotionStore + ReadingHistory + Registry + Sync,
+    {
         match AlertBackend::from_policy(policy)? {
             AlertBackend::Embedded(_) => {
-                let status = gatehouse_core::status::loop_status(policy, ws, now).await?;
+                // The loop as the panel shows it: a failed canary analysis blocks the rollout
+                // gate and so alerts its owner.
+                let status = gatehouse_core::status::live_loop_status(policy, ws, ws, now).await?;
                 // A workspace with no monitored stream has no drift to alert on.
                 let board = gatehouse_core::monitor::board(policy, ws).await.ok();
                 let alerts =

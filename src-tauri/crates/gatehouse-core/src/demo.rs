@@ -457,6 +457,54 @@ pub fn live_window(seed: u64, n: u64, start: Timestamp, end: Timestamp) -> Sampl
     }
 }
 
+/// The version of the demo's canary whose error rate degrades on live traffic: the one the
+/// `production` pointer holds when the demo is created.
+pub const DEGRADING_CANARY: &str = "3";
+
+/// How many readings of each canary signal the demo is created with.
+pub const CANARY_HISTORY: u64 = HISTORY_HOURS as u64;
+
+/// The `k`-th live measurement (counting from 0) of the demo's canary, `version`, taken at `at`:
+/// deterministic in `seed` and `k`. [`DEGRADING_CANARY`] starts healthy and then its error rate
+/// climbs past twice the stable one and its latency creeps up, so the analysis fails at the
+/// fourth measurement; any other version (the stable one after a rollback) stays healthy.
+pub fn canary_measurement(
+    seed: u64,
+    k: u64,
+    model: &ModelName,
+    version: &VersionId,
+    at: Timestamp,
+) -> Vec<Reading> {
+    let mut rng = SplitMix64(seed ^ k.wrapping_mul(0x9FB2_1C65_1E98_DF25) ^ 0xCA4A_2C0D);
+    let degrading = version.as_str() == DEGRADING_CANARY;
+    let step = k.min(8) as f64;
+    let (ratio, latency) = if degrading {
+        let ratio = if k == 0 { 1.25 } else { 1.95 + 0.25 * step };
+        (ratio.min(3.4), (186.0 + 24.0 * step).min(340.0))
+    } else {
+        (1.0, 178.0)
+    };
+    let source = format!("canary:{model}-v{version}");
+    let reading = |signal: &str, value: f64| Reading {
+        model: model.clone(),
+        signal: SignalName::from(signal),
+        value,
+        read_at: at,
+        source: source.clone(),
+        note: None,
+    };
+    vec![
+        reading(
+            "rollout.error_rate_ratio",
+            round4(ratio * (1.0 + 0.03 * rng.jitter())),
+        ),
+        reading(
+            "rollout.p95_latency_ms",
+            (latency * (1.0 + 0.03 * rng.jitter())).round(),
+        ),
+    ]
+}
+
 /// The training reference and 24 hourly serving windows ending now.
 fn serving_stream(
     rng: &mut SplitMix64,
@@ -567,6 +615,61 @@ mod tests {
     }
 
     #[test]
+    fn the_demo_canary_fails_its_analysis_at_the_fourth_live_measurement() {
+        let policy = Policy::parse(POLICY, "gatehouse.toml").unwrap();
+        let rules = policy.rollout.unwrap();
+        let (churn, v3) = (ModelName::from("churn"), VersionId::from(DEGRADING_CANARY));
+        let now = Timestamp(1_800_000_000_000);
+        let demo = generate(DEFAULT_SEED, now);
+        // What the analysis sees after k live measurements: the newest `count` of each signal.
+        let verdict_after = |version: &VersionId, k: u64| {
+            let verdicts = rules.metrics.iter().map(|spec| {
+                let crate::rollout::MetricSource::Signal(signal) = &spec.source else {
+                    panic!("the demo measures its own signals");
+                };
+                let mut series: Vec<(Timestamp, Option<f64>)> = demo
+                    .readings
+                    .iter()
+                    .filter(|r| r.signal == *signal)
+                    .map(|r| (r.read_at, Some(r.value)))
+                    .collect();
+                for i in 0..k {
+                    let at = Timestamp(now.0 + 10_000 * (i as i64 + 1));
+                    for r in canary_measurement(DEFAULT_SEED, i, &churn, version, at) {
+                        if r.signal == *signal {
+                            series.push((r.read_at, Some(r.value)));
+                        }
+                    }
+                }
+                crate::rollout::analyze_metric(spec, &series, "v3").verdict
+            });
+            crate::rollout::overall(verdicts)
+        };
+        use crate::rollout::Verdict;
+        let verdicts: Vec<Verdict> = (0..=5).map(|k| verdict_after(&v3, k)).collect();
+        assert_eq!(
+            verdicts,
+            [
+                Verdict::Successful,
+                Verdict::Successful,
+                Verdict::Successful,
+                Verdict::Successful,
+                Verdict::Failed,
+                Verdict::Failed
+            ]
+        );
+        // The stable version stays healthy however long it is measured.
+        assert_eq!(
+            verdict_after(&VersionId::from("2"), 12),
+            Verdict::Successful
+        );
+        assert_eq!(
+            canary_measurement(7, 3, &churn, &v3, now),
+            canary_measurement(7, 3, &churn, &v3, now)
+        );
+    }
+
+    #[test]
     fn the_same_seed_gives_the_same_workspace() {
         let now = Timestamp(1_800_000_000_000);
         // Debug text, because missing values are NaN and NaN != NaN.
@@ -583,7 +686,17 @@ mod tests {
         assert!(policy.demo);
         for gate in &policy.gates {
             assert!(policy.owner_of(gate).assigned, "{} has no owner", gate.id);
-            assert!(!gate.checks.is_empty(), "{} has no checks", gate.id);
+            // The rollout gate is judged by the canary analysis instead of checks.
+            let analysed = gate.id.as_str() == crate::rollout_view::ROLLOUT_GATE
+                && policy
+                    .rollout
+                    .as_ref()
+                    .is_some_and(|r| !r.metrics.is_empty());
+            assert!(
+                analysed || !gate.checks.is_empty(),
+                "{} has no checks",
+                gate.id
+            );
         }
         let approvers = policy
             .users

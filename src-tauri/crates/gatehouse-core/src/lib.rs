@@ -21,6 +21,7 @@ pub mod promotion;
 pub mod reading;
 pub mod registry;
 pub mod rollout;
+pub mod rollout_view;
 pub mod signals;
 pub mod stage;
 pub mod status;

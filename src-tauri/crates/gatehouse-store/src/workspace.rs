@@ -24,7 +24,7 @@ use gatehouse_core::promotion::{
 };
 use gatehouse_core::reading::{ModelName, Reading};
 use gatehouse_core::registry::{Model, PointerName, VersionId};
-use gatehouse_core::status::loop_status;
+use gatehouse_core::status::live_loop_status;
 use gatehouse_core::time::Timestamp;
 use gatehouse_core::view::{LoopUpdate, LoopView};
 use gatehouse_core::Error;
@@ -261,7 +261,7 @@ impl Workspace {
     /// The loop of the policy's model with its layout, as the panel draws it.
     pub async fn loop_view(&self, now: Timestamp) -> Result<LoopView, Error> {
         let policy = self.policy()?;
-        let status = loop_status(&policy, self, now).await?;
+        let status = live_loop_status(&policy, self, self, now).await?;
         Ok(LoopView {
             workspace_dir: self.dir.display().to_string(),
             status,
@@ -334,6 +334,29 @@ impl Workspace {
                 )),
             })
             .await?;
+        }
+        Ok(true)
+    }
+
+    /// Takes the next live measurement of a demo workspace's canary at `now`: the version the
+    /// rollout's pointer holds, measured as [`gatehouse_core::demo::canary_measurement`] says (the
+    /// demo's canary degrades; the stable version does not). Does nothing (returns false) on a
+    /// workspace that is not a demo or analyses no rollout.
+    pub async fn measure_demo_canary(&self, seed: u64, now: Timestamp) -> Result<bool, Error> {
+        let policy = self.policy()?;
+        let (true, Some(rules)) = (policy.demo, &policy.rollout) else {
+            return Ok(false);
+        };
+        let model = &policy.model;
+        let Some(version) = Registry::pointer(self, model, &rules.pointer).await? else {
+            return Ok(false);
+        };
+        let taken = sqlite::count_readings(&self.pool, model, "rollout.error_rate_ratio").await?;
+        let k = u64::try_from(taken)
+            .unwrap_or(0)
+            .saturating_sub(gatehouse_core::demo::CANARY_HISTORY);
+        for reading in gatehouse_core::demo::canary_measurement(seed, k, model, &version, now) {
+            self.record_reading(&reading).await?;
         }
         Ok(true)
     }
@@ -574,7 +597,7 @@ impl Workspace {
     pub async fn tour_view(&self, user: &UserName, now: Timestamp) -> Result<TourView, Error> {
         let policy = self.policy()?;
         let (tour, source) = self.tour()?;
-        let status = loop_status(&policy, self, now).await?;
+        let status = live_loop_status(&policy, self, self, now).await?;
         let progress = self.progress(user).await?;
         Ok(tour_view(&tour, source, &policy, &status, &progress))
     }
@@ -794,7 +817,7 @@ mod tests {
         assert_eq!(moved.windows[0].start, board.windows[1].start);
 
         let policy = ws.policy().unwrap();
-        let status = loop_status(&policy, &ws, NOW).await.unwrap();
+        let status = live_loop_status(&policy, &ws, &ws, NOW).await.unwrap();
         let states: Vec<(&str, GateState)> = status
             .gates
             .iter()
@@ -810,6 +833,92 @@ mod tests {
                 ("retrain-trigger", GateState::Unknown),
             ]
         );
+    }
+
+    #[tokio::test]
+    async fn the_demo_canary_turns_the_rollout_gate_red_and_a_rollback_ends_its_rollout() {
+        use gatehouse_core::promotion::{Desk, Quiet};
+        use gatehouse_core::rollout_view::rollout_view;
+
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Workspace::create_demo(dir.path(), &demo::generate(demo::DEFAULT_SEED, NOW))
+            .await
+            .unwrap();
+        let policy = ws.policy().unwrap();
+        let rollout_state = |status: &gatehouse_core::status::LoopStatus| {
+            status
+                .gates
+                .iter()
+                .find(|g| g.id.as_str() == "rollout")
+                .map(|g| g.state)
+        };
+        let mut states = Vec::new();
+        for i in 1..=4 {
+            let at = Timestamp(NOW.0 + 10_000 * i);
+            assert!(ws
+                .measure_demo_canary(demo::DEFAULT_SEED, at)
+                .await
+                .unwrap());
+            let status = live_loop_status(&policy, &ws, &ws, at).await.unwrap();
+            states.push(rollout_state(&status));
+        }
+        assert_eq!(
+            states,
+            [
+                Some(GateState::Passed),
+                Some(GateState::Passed),
+                Some(GateState::Passed),
+                Some(GateState::Blocked)
+            ]
+        );
+
+        let at = Timestamp(NOW.0 + 45_000);
+        let dana = UserName::from("dana");
+        let view = rollout_view(&policy, &ws, &ws, &dana, at).await.unwrap();
+        let plan = view
+            .proposal
+            .expect("a failed analysis proposes a rollback");
+        assert_eq!((plan.from.as_str(), plan.to.as_str()), ("3", "2"));
+        assert!(
+            view.gate.summary.starts_with(
+                "error rate of v3 met the failure condition `value > 2` in 3 of 5 checks"
+            ),
+            "{}",
+            view.gate.summary
+        );
+        assert_eq!(view.cannot_roll_back_because, None);
+        assert!(view.cannot_override_because.is_some());
+
+        let desk = Desk {
+            policy: &policy,
+            actor: dana,
+            now: at,
+            store: &ws,
+            registry: &ws,
+            observer: &Quiet,
+            hooks: &NoHooks,
+        };
+        desk.rollback(
+            &plan.model,
+            Some(&plan.pointer),
+            Some(&plan.to),
+            "error rate doubled",
+        )
+        .await
+        .unwrap();
+        // v2's rollout starts with the move: v3's failures are not held against it.
+        let after = Timestamp(NOW.0 + 50_000);
+        let status = live_loop_status(&policy, &ws, &ws, after).await.unwrap();
+        assert_eq!(rollout_state(&status), Some(GateState::Pending));
+        for i in 1..=5 {
+            ws.measure_demo_canary(demo::DEFAULT_SEED, Timestamp(after.0 + 10_000 * i))
+                .await
+                .unwrap();
+        }
+        let status = live_loop_status(&policy, &ws, &ws, Timestamp(after.0 + 60_000))
+            .await
+            .unwrap();
+        assert_eq!(rollout_state(&status), Some(GateState::Passed));
     }
 
     #[tokio::test]
@@ -835,7 +944,9 @@ mod tests {
         let after = ws.revision().await.unwrap();
         assert_ne!(before.data, after.data);
         assert_eq!(before.policy, after.policy);
-        let status = loop_status(&ws.policy().unwrap(), &ws, NOW).await.unwrap();
+        let status = live_loop_status(&ws.policy().unwrap(), &ws, &ws, NOW)
+            .await
+            .unwrap();
         assert_eq!(status.gates[0].state, GateState::Passed);
     }
 

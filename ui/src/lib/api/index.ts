@@ -6,6 +6,7 @@ import { Channel, invoke } from '@tauri-apps/api/core';
 import type {
   Alert,
   AlertId,
+  Analysis,
   AuditEvent,
   ErrorCode,
   ErrorReport,
@@ -21,6 +22,7 @@ import type {
   RequestId,
   RequestView,
   RollbackPlan,
+  RolloutView,
   Session,
   StepId,
   TourView,
@@ -206,6 +208,26 @@ export function rollback(args: {
     to: args.to,
     reason: args.reason,
   });
+}
+
+/** The rollout of the followed model as the acting user sees it: analysis, gate, proposal. */
+export function rolloutView(): Promise<RolloutView> {
+  return call<RolloutView>('rollout_view');
+}
+
+/** One metric of the rollout analysis as SVG text: its measurements against its conditions. */
+export function rolloutChart(args: { metric: string; theme: ChartTheme }): Promise<string> {
+  return call<string>('rollout_chart', { metric: args.metric, theme: args.theme });
+}
+
+/** Promotes despite the analysis, with a reason; rejects `permission_denied` below the override role. */
+export function rolloutOverride(reason: string): Promise<Analysis> {
+  return call<Analysis>('rollout_override', { reason });
+}
+
+/** Aborts the rollout: the pointer returns to the stable version, with a reason. */
+export function rolloutAbort(reason: string): Promise<PromotionRequest> {
+  return call<PromotionRequest>('rollout_abort', { reason });
 }
 
 /** The audit log, in order. */
