@@ -16,9 +16,10 @@ use gatehouse_core::reading::ModelName;
 use gatehouse_core::registry::{PointerName, VersionId};
 use gatehouse_core::time::Timestamp;
 use gatehouse_core::ErrorCode;
-use gatehouse_store::team::{expected_schema, ChangeKind, TeamLogin, TeamStore};
+use gatehouse_store::team::{expected_schema, init_roles_sql, ChangeKind, TeamLogin, TeamStore};
 use gatehouse_store::Workspace;
-use gatehouse_tests::postgres::{Postgres, OWNER};
+use gatehouse_tests::postgres::{Postgres, OWNER, TEAM_DATABASE as DATABASE};
+use sqlx::Connection as _;
 
 const NOW: Timestamp = Timestamp(1_795_000_000_000);
 fn runtime() -> tokio::runtime::Runtime {
@@ -680,6 +681,14 @@ fn another_connection_hears_of_requests_approvals_moves_and_audit_events_within_
 fn migrations_are_idempotent_and_a_wrong_schema_or_server_is_named() {
     runtime().block_on(async {
         let team = Team::start(&[]).await;
+        // The administrator's SQL may run again.
+        let mut su = sqlx::PgConnection::connect(&team.server.superuser_url(DATABASE))
+            .await
+            .unwrap();
+        sqlx::raw_sql(&init_roles_sql(&team.policy))
+            .execute(&mut su)
+            .await
+            .unwrap();
         let owner = team.login_of(OWNER);
         let again = TeamStore::migrate(&owner).await.unwrap();
         assert_eq!(
@@ -781,4 +790,43 @@ fn the_store_section_names_a_url_and_a_keyring_entry_never_a_password() {
     }
     let missing = parse("[store]\nurl = \"postgres://db/gatehouse\"\n").unwrap_err();
     assert!(missing.message.contains("credential"), "{missing}");
+}
+
+#[test]
+fn a_rule_rolls_back_under_the_login_that_runs_it_if_that_login_may_roll_back() {
+    use gatehouse_core::rollout::RULE_ACTOR;
+    runtime().block_on(async {
+        let team = Team::start(&[]).await;
+        let churn = ModelName::from("churn");
+        let two = VersionId::from("2");
+        // The core lends the rule the rights to roll back, as `Rollout::evaluate` does when the
+        // policy allows automatic rollback.
+        let mut policy = team.policy.clone();
+        let rule = UserName::from(RULE_ACTOR);
+        policy.users.insert(
+            rule.clone(),
+            gatehouse_core::policy::User {
+                name: rule,
+                display_name: "the rollout rule".into(),
+                roles: policy.promotion.rollback.clone(),
+            },
+        );
+        // On a viewer's desktop the database refuses the rule all the same.
+        let sam = team.store("sam").await;
+        let err = desk(&policy, &sam, RULE_ACTOR, at(1))
+            .rollback(&churn, None, Some(&two), "canary failed")
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), ErrorCode::PermissionDenied, "{err}");
+        assert_eq!(pointer(&sam, "production").await.as_deref(), Some("3"));
+        // On an operator's desktop it goes through, recorded as the rule.
+        let dana = team.store("dana").await;
+        let done = desk(&policy, &dana, RULE_ACTOR, at(2))
+            .rollback(&churn, None, Some(&two), "canary failed")
+            .await
+            .unwrap();
+        assert_eq!(done.state, RequestState::Done);
+        assert_eq!(done.requester.as_str(), RULE_ACTOR);
+        assert_eq!(pointer(&dana, "production").await.as_deref(), Some("2"));
+    });
 }

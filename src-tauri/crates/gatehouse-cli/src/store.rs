@@ -125,7 +125,12 @@ pub async fn run(
     });
     match command {
         StoreCommand::InitRoles => {
-            print!("{}", team::init_roles_sql(&policy));
+            let sql = team::init_roles_sql(&policy);
+            if json {
+                println!("{}", serde_json::json!({ "sql": sql }));
+            } else {
+                print!("{sql}");
+            }
             Ok(())
         }
         StoreCommand::Migrate => {

@@ -1,6 +1,7 @@
 //! Workspace storage: a directory holding the policy (`gatehouse.toml`) and the embedded SQLite
 //! database (`gatehouse.db`), opened through sqlx with embedded migrations; and the team store
-//! ([`team`]), a shared PostgreSQL database behind the same ports. Implements the core's [`gatehouse_core::ports`].
+//! ([`team`]), a shared PostgreSQL database behind the same ports. Implements the core's
+//! [`gatehouse_core::ports`].
 
 mod error;
 mod pg;
