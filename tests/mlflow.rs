@@ -411,8 +411,8 @@ fn mlflow_listing_pagination_and_promotions() {
         //    API does, and a promotion or rollback transitions the stage, archiving the version
         //    that held it, instead of setting an alias.
         rest.create_model("legacy").await;
-        for n in 0..4 {
-            rest.create_version("legacy", &runs[n], n).await;
+        for (n, run) in runs.iter().take(4).enumerate() {
+            rest.create_version("legacy", run, n).await;
         }
         rest.transition("legacy", "1", "Production", false).await;
         rest.transition("legacy", "2", "Staging", false).await;

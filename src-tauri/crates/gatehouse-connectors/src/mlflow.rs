@@ -608,6 +608,7 @@ impl Client {
                 "registered-models/search",
                 vec![("order_by", "name ASC".into())],
                 &self.model_page,
+                MAX_MODEL_PAGE,
                 |m: &wire::RegisteredModel| m.name.clone(),
                 hook,
             )
@@ -623,6 +624,7 @@ impl Client {
                     ("order_by", "version_number ASC".into()),
                 ],
                 &self.version_page,
+                MAX_VERSION_PAGE,
                 |v: &wire::ModelVersion| (v.name.clone(), v.version.clone()),
                 hook,
             )
@@ -645,13 +647,16 @@ impl Client {
     ///
     /// MLflow's tokens are base64 of `{"offset": n}` (documented as unstable). When a token has
     /// that form, the next page is asked from one row earlier, so that its first row must be the
-    /// previous page's last: any insert or delete before the boundary shows as a mismatch. A token
+    /// previous page's last: any insert or delete before the boundary shows as a mismatch. Below
+    /// the server's `max` such a page asks for one row more, so that every page still brings
+    /// `page_size` new rows and the listing takes as many requests as a plain reader's. A token
     /// of another form is used as it is, and the result is marked unverified.
     async fn paginate<P, K>(
         &self,
         endpoint: &'static str,
         params: Vec<(&'static str, String)>,
         page_size: &AtomicU32,
+        max: u32,
         key: impl Fn(&P::Item) -> K,
         hook: Option<&PageHook<'_>>,
     ) -> Result<Option<Paged<P::Item>>, ConnectorError>
@@ -669,7 +674,12 @@ impl Client {
             let mut page = 0;
             loop {
                 let mut query = params.clone();
-                query.push(("max_results", size.to_string()));
+                let ask = if overlap && size < max {
+                    size + 1
+                } else {
+                    size
+                };
+                query.push(("max_results", ask.to_string()));
                 if let Some(t) = &token {
                     query.push(("page_token", t.clone()));
                 }
