@@ -50,15 +50,29 @@ fn demo_stream_interval() -> Option<std::time::Duration> {
     (secs > 0).then(|| std::time::Duration::from_secs(secs))
 }
 
+/// How often the panel looks for alerts of the acting user that start firing:
+/// `$GATEHOUSE_ALERT_WATCH_SECS` (0 turns it off), else every 30 s.
+fn alert_watch_interval() -> Option<std::time::Duration> {
+    let secs = std::env::var("GATEHOUSE_ALERT_WATCH_SECS")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(30);
+    (secs > 0).then(|| std::time::Duration::from_secs(secs))
+}
+
 /// Runs the panel until its window closes.
 pub fn run() -> ExitCode {
     let (dir, user) = (workspace_dir(), user());
     let result = tauri::Builder::default()
+        .plugin(tauri_plugin_notification::init())
         .setup(move |app| {
             use tauri::Manager as _;
             let state = tauri::async_runtime::block_on(state::AppState::open(dir, user));
             if let Some(every) = demo_stream_interval() {
                 state.start_demo_stream(every);
+            }
+            if let Some(every) = alert_watch_interval() {
+                state.start_alert_watch(app.handle().clone(), every);
             }
             app.manage(state);
             Ok(())

@@ -61,12 +61,15 @@ fn an_alert_posted_to_alertmanager_is_acknowledged_in_the_window_and_the_monitor
     s.click(&s.wait_for("[data-testid=ack-confirm]", WAIT)?)?;
     s.wait_for(&format!("{card}[data-state='acknowledged']"), WAIT)?;
     let ack = s.wait_for_text(&format!("{card} [data-testid=alert-acknowledgement]"), WAIT)?;
-    assert!(ack.contains("marco") && ack.contains("rolling churn back to 4"), "{ack:?}");
+    assert!(
+        ack.contains("marco") && ack.contains("rolling churn back to 4"),
+        "{ack:?}"
+    );
     panel.save_screenshot("alertmanager-acknowledged.png")?;
 
     // The silence is in Alertmanager, created by the user with the reason, matching the alert.
-    let (status, body) = http(&alertmanager.url, "GET", "/api/v2/silences", None)
-        .context("alertmanager answers")?;
+    let (status, body) =
+        http(&alertmanager.url, "GET", "/api/v2/silences", None).context("alertmanager answers")?;
     assert_eq!(status, 200);
     let silences: Value = serde_json::from_str(&body)?;
     let silence = &silences[0];
@@ -85,7 +88,10 @@ fn an_alert_posted_to_alertmanager_is_acknowledged_in_the_window_and_the_monitor
 
     // The Monitor view: latency and errors per version from the loaded history.
     go_to(s, "monitor")?;
-    s.wait_for("[data-testid=monitor-source][data-source='prometheus']", WAIT)?;
+    s.wait_for(
+        "[data-testid=monitor-source][data-source='prometheus']",
+        WAIT,
+    )?;
     s.wait_for("[data-testid=monitor-version][data-version='5']", WAIT)?;
     // Version 5 fails 10 of 100 requests a minute, version 4 2 of 100.
     assert_eq!(monitor_cell(s, "5", "error_rate")?, "10 %");
@@ -109,5 +115,175 @@ fn an_alert_posted_to_alertmanager_is_acknowledged_in_the_window_and_the_monitor
     let error = s.wait_for_text("[data-testid=error]", WAIT)?;
     assert!(error.contains("prometheus is unreachable"), "{error:?}");
     panel.save_screenshot("monitor-stale.png")?;
+    Ok(())
+}
+
+#[test]
+#[ignore = "needs the built app, tauri-driver and a display: run scripts/test"]
+fn without_prometheus_the_monitor_view_draws_the_demo_serving_stream() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let ws = dir.path().join("ws");
+    gatehouse(&ws, &["demo"])?;
+    let production = {
+        let doc: Value = serde_json::from_str(&gatehouse(
+            &ws,
+            &["--json", "registry", "list", "--model", "churn"],
+        )?)?;
+        doc["models"][0]["pointers"]["production"]
+            .as_str()
+            .context("production pointer")?
+            .to_owned()
+    };
+    let panel = Panel::open_as(&ws, "dana", "main[data-testid=loop-view][data-ready=true]")?;
+    let s = panel.session();
+    go_to(s, "monitor")?;
+    s.wait_for(
+        "[data-testid=monitor-source][data-source='serving_stream']",
+        WAIT,
+    )?;
+    // The production version serves; every system signal has a value and a chart.
+    s.wait_for(
+        &format!("[data-testid=monitor-version][data-version='{production}']"),
+        WAIT,
+    )?;
+    for signal in [
+        "latency_p95",
+        "error_rate",
+        "request_rate",
+        "cpu",
+        "memory",
+        "queue",
+    ] {
+        let cell = monitor_cell(s, &production, signal)?;
+        assert!(!cell.is_empty() && cell != "–", "{signal}: {cell:?}");
+    }
+    assert!(s.find_all("[data-testid=monitor-missing]")?.is_empty());
+    // The data layer: the drift of the same stream, with its chart.
+    let drift = s.wait_for_text("[data-testid=monitor-drift]", WAIT)?;
+    assert!(drift.contains("% of features drifting"), "{drift:?}");
+    s.wait_for(
+        "[data-testid=monitor-chart][data-chart='drift_share']",
+        WAIT,
+    )?;
+    let quality = s.wait_for_text("[data-testid=monitor-quality]", WAIT)?;
+    assert!(quality.contains("monitor.share_drifted"), "{quality:?}");
+    panel.save_screenshot("monitor-demo.png")?;
+    Ok(())
+}
+
+/// A private D-Bus session bus, ended when dropped, and `dbus-monitor` writing every call to the
+/// notification service on it to a file: no notification daemon is needed to see that the panel
+/// asked for one.
+struct Bus {
+    daemon: Child,
+    monitor: Child,
+    address: String,
+    log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Bus {
+    fn start() -> Result<Bus> {
+        use std::io::{BufRead, BufReader};
+        let dir = tempfile::tempdir()?;
+        let mut daemon = Command::new("dbus-daemon")
+            .args(["--session", "--nofork", "--print-address=1"])
+            .arg(format!(
+                "--address=unix:path={}",
+                dir.path().join("bus").display()
+            ))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("dbus-daemon (Debian dbus) is needed for the notification journey")?;
+        let mut line = String::new();
+        BufReader::new(daemon.stdout.take().context("bus address")?).read_line(&mut line)?;
+        let address = line.trim().to_owned();
+        let log = dir.path().join("monitor.log");
+        let monitor = Command::new("dbus-monitor")
+            .args([
+                "--address",
+                &address,
+                "interface='org.freedesktop.Notifications'",
+            ])
+            .stdout(std::fs::File::create(&log)?)
+            .stderr(Stdio::null())
+            .spawn()?;
+        Ok(Bus {
+            daemon,
+            monitor,
+            address,
+            log,
+            _dir: dir,
+        })
+    }
+
+    fn seen(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Bus {
+    fn drop(&mut self) {
+        for child in [&mut self.monitor, &mut self.daemon] {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+#[test]
+#[ignore = "needs the built app, tauri-driver and a display: run scripts/test"]
+fn an_alert_of_the_users_team_that_starts_firing_asks_for_a_desktop_notification() -> Result<()> {
+    let alertmanager = start_alertmanager(BasicAuth::Off);
+    let dir = tempfile::tempdir()?;
+    let ws = dir.path().join("ws");
+    gatehouse(&ws, &["demo"])?;
+    gatehouse(&ws, &["connect", "alertmanager", &alertmanager.url])?;
+    let until = rfc3339_in_hours(1);
+    // Already firing when the panel opens: not news.
+    post_alerts(
+        &alertmanager.url,
+        &format!(
+            r#"[{{"labels": {{"alertname": "OldNews", "team": "serving-sre"}}, "endsAt": "{until}"}}]"#
+        ),
+    );
+    let bus = Bus::start()?;
+    // The app inherits the test's environment through tauri-driver; journeys run one at a time.
+    std::env::set_var("DBUS_SESSION_BUS_ADDRESS", &bus.address);
+    std::env::set_var("GATEHOUSE_ALERT_WATCH_SECS", "1");
+    let panel = Panel::open_as(&ws, "marco", "main[data-testid=loop-view][data-ready=true]");
+    std::env::remove_var("DBUS_SESSION_BUS_ADDRESS");
+    std::env::remove_var("GATEHOUSE_ALERT_WATCH_SECS");
+    let _panel = panel?;
+    std::thread::sleep(Duration::from_secs(3));
+    // marco is in serving-sre (HighErrorRate, by the ownership map), not in data-platform.
+    post_alerts(
+        &alertmanager.url,
+        &format!(
+            r#"[{{"labels": {{"alertname": "HighErrorRate", "severity": "critical", "model": "churn"}},
+                  "annotations": {{"summary": "churn 5 fails one request in ten"}}, "endsAt": "{until}"}},
+                {{"labels": {{"alertname": "LabelsLate", "severity": "warning"}}, "endsAt": "{until}"}}]"#
+        ),
+    );
+    let start = Instant::now();
+    while !bus.seen().contains("HighErrorRate") {
+        if start.elapsed() > WAIT {
+            bail!("no notification was asked for:\n{}", bus.seen());
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_secs(3));
+    let seen = bus.seen();
+    assert!(seen.contains("member=Notify"), "{seen}");
+    assert!(seen.contains("HighErrorRate (critical)"), "{seen}");
+    assert!(seen.contains("churn 5 fails one request in ten"), "{seen}");
+    assert!(!seen.contains("LabelsLate"), "not marco's team: {seen}");
+    assert!(!seen.contains("OldNews"), "already firing at start: {seen}");
+    assert_eq!(
+        seen.matches("HighErrorRate (critical)").count(),
+        1,
+        "once: {seen}"
+    );
     Ok(())
 }

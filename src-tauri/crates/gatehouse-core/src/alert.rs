@@ -423,6 +423,20 @@ fn in_force(silence: &Silence, now: Timestamp) -> bool {
     }
 }
 
+/// The alerts that fire now, are owned by an owner `user` belongs to, and were not firing in
+/// `seen` (the ids that fired at the last look): what to tell `user` about, once.
+pub fn newly_firing_for<'a>(
+    alerts: &'a [Alert],
+    seen: &std::collections::BTreeSet<AlertId>,
+    user: &UserName,
+) -> Vec<&'a Alert> {
+    alerts
+        .iter()
+        .filter(|a| a.state == AlertState::Firing && !seen.contains(&a.id))
+        .filter(|a| a.owner.as_ref().is_some_and(|o| o.members.contains(user)))
+        .collect()
+}
+
 /// Parses a duration such as `90s`, `45m`, `2h`, `1d`, `1w` or `1h30m` into milliseconds.
 pub fn parse_duration(text: &str) -> Result<i64, Error> {
     let bad = || {
@@ -756,6 +770,37 @@ mod tests {
             (None, Ownership::Unowned),
         );
         check_owner(&[], &[], (None, Ownership::Unowned));
+    }
+
+    #[test]
+    fn a_user_hears_once_of_alerts_of_their_owners_that_start_firing() {
+        let policy = policy();
+        let now = Timestamp(10_000);
+        let alert = |id: &str, team: &str| ObservedAlert {
+            id: AlertId::from(id),
+            labels: labels(&[("alertname", "X"), ("team", team)]),
+            annotations: BTreeMap::new(),
+            starts_at: Timestamp(0),
+            ends_at: None,
+            receivers: Vec::new(),
+            silenced_by: Vec::new(),
+        };
+        let snapshot = AlertSnapshot {
+            alerts: vec![alert("a", "serving-sre"), alert("b", "data-platform")],
+            silences: Vec::new(),
+        };
+        let alerts = resolve_alerts(&policy, &snapshot, now);
+        let marco = UserName::from("marco");
+        let none = std::collections::BTreeSet::new();
+        let new: Vec<&str> = newly_firing_for(&alerts, &none, &marco)
+            .iter()
+            .map(|a| a.id.as_str())
+            .collect();
+        // marco is in serving-sre, not in data-platform.
+        assert_eq!(new, ["a"]);
+        let seen = [AlertId::from("a")].into_iter().collect();
+        assert!(newly_firing_for(&alerts, &seen, &marco).is_empty());
+        assert!(newly_firing_for(&alerts, &none, &UserName::from("erin")).is_empty());
     }
 
     #[test]
