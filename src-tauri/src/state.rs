@@ -95,13 +95,11 @@ impl AppState {
         };
         let (ws, user) = (ws.clone(), user.clone());
         tauri::async_runtime::spawn(async move {
-            let mut seen: Option<std::collections::BTreeSet<gatehouse_core::alert::AlertId>> =
-                None;
+            let mut seen: Option<std::collections::BTreeSet<gatehouse_core::alert::AlertId>> = None;
             loop {
                 if let Ok(alerts) = current_alerts(&ws).await {
                     if let Some(seen) = &seen {
-                        for alert in gatehouse_core::alert::newly_firing_for(&alerts, seen, &user)
-                        {
+                        for alert in gatehouse_core::alert::newly_firing_for(&alerts, seen, &user) {
                             let owner = alert.owner.as_ref().map_or("", |o| o.name.as_str());
                             let body = match &alert.summary {
                                 Some(summary) => format!("{summary} · {owner}"),
@@ -140,13 +138,11 @@ impl AppState {
         };
         let (ws, user) = (ws.clone(), user.clone());
         tauri::async_runtime::spawn(async move {
-            let mut seen: Option<std::collections::BTreeSet<gatehouse_core::alert::AlertId>> =
-                None;
+            let mut seen: Option<std::collections::BTreeSet<gatehouse_core::alert::AlertId>> = None;
             loop {
                 if let Ok(alerts) = current_alerts(&ws).await {
                     if let Some(seen) = &seen {
-                        for alert in gatehouse_core::alert::newly_firing_for(&alerts, seen, &user)
-                        {
+                        for alert in gatehouse_core::alert::newly_firing_for(&alerts, seen, &user) {
                             let owner = alert.owner.as_ref().map_or("", |o| o.name.as_str());
                             let body = match &alert.summary {
                                 Some(summary) => format!("{summary} · {owner}"),
@@ -264,5 +260,7 @@ async fn current_alerts(ws: &Workspace) -> Result<Vec<gatehouse_core::alert::Ale
     let source =
         gatehouse_connectors::alerts::AlertBackend::for_workspace(&policy, ws, now).await?;
     let snapshot = source.list().await?;
-    Ok(gatehouse_core::alert::resolve_alerts(&policy, &snapshot, now))
+    Ok(gatehouse_core::alert::resolve_alerts(
+        &policy, &snapshot, now,
+    ))
 }
