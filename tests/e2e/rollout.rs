@@ -151,3 +151,49 @@ fn a_viewer_sees_the_proposal_but_may_not_confirm_override_or_abort() -> Result<
     assert_eq!(production(&ws)?, "3");
     Ok(())
 }
+
+#[test]
+#[ignore = "needs the built app, tauri-driver and a display: run scripts/test"]
+fn an_admin_promotes_despite_the_failed_analysis_with_a_reason() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let ws = dir.path().join("ws");
+    gatehouse(&ws, &["demo"])?;
+    let panel = Panel::launch(
+        &ws,
+        "erin",
+        "main[data-testid=loop-view][data-ready=true]",
+        2,
+    )?;
+    let s = panel.session();
+    go_to(s, "rollout")?;
+    s.wait_for("[data-testid=rollout-verdict][data-verdict='failed']", WAIT)?;
+    s.click(&s.wait_for("[data-testid=rollout-override]", WAIT)?)?;
+    let what = s.wait_for_text("[data-testid=rollout-decision-what]", WAIT)?;
+    assert!(
+        what.contains("keeps v3 despite the failed analysis"),
+        "{what}"
+    );
+    // No reason, no override.
+    let disabled = s.execute(
+        "return document.querySelector('[data-testid=rollout-decision-confirm]').disabled;",
+        json!([]),
+    )?;
+    assert_eq!(disabled, json!(true));
+    let reason = s.wait_for("[data-testid=rollout-decision-reason]", WAIT)?;
+    s.send_keys(&reason, "the errors come from a load test")?;
+    s.click(&s.wait_for("[data-testid=rollout-decision-confirm]", WAIT)?)?;
+    s.wait_for_text("[data-testid=rollout-done]", WAIT)?;
+    s.wait_for(
+        "[data-testid=rollout-gate-state][data-state='overridden']",
+        WAIT,
+    )?;
+    let why = s.wait_for_text("[data-testid=rollout-why]", WAIT)?;
+    assert!(
+        why.contains("erin overrode the failed analysis of v3: the errors come from a load test"),
+        "{why}"
+    );
+    assert_eq!(cli_rollout_state(&ws)?, "overridden");
+    assert_eq!(production(&ws)?, "3");
+    panel.save_screenshot("rollout-overridden.png")?;
+    Ok(())
+}

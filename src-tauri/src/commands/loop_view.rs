@@ -64,17 +64,25 @@ pub async fn watch_loop(
     Ok(())
 }
 
-/// The workspace's loop with its stages described from the registry the policy names.
+/// The workspace's loop with its rollout analysed and its stages described from the registry the
+/// policy names.
 async fn loop_update(ws: &Workspace) -> LoopUpdate {
-    let update = ws.loop_update(SystemClock.now()).await;
+    let registry = ws
+        .policy()
+        .map_err(Error::from)
+        .and_then(|policy| AnyRegistry::for_policy(&policy, ws));
+    let update = match &registry {
+        Ok(registry) => ws.loop_update_with(registry, SystemClock.now()).await,
+        // The policy cannot be read or names a registry that cannot be reached: the update says
+        // why.
+        Err(_) => ws.loop_update(SystemClock.now()).await,
+    };
     let LoopUpdate::Ready { mut view } = update else {
         return update;
     };
     let described = async {
         let policy = ws.policy().map_err(Error::from)?;
-        AnyRegistry::for_policy(&policy, ws)?
-            .describe(&mut view.status)
-            .await?;
+        registry?.describe(&mut view.status).await?;
         // As `gatehouse status`: an Alertmanager that is down leaves the loop as it is.
         let _ = gatehouse_connectors::alerts::AlertBackend::reflect_on(
             &policy,

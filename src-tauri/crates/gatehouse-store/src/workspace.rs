@@ -260,8 +260,18 @@ impl Workspace {
 
     /// The loop of the policy's model with its layout, as the panel draws it.
     pub async fn loop_view(&self, now: Timestamp) -> Result<LoopView, Error> {
+        self.loop_view_with(self, now).await
+    }
+
+    /// [`Workspace::loop_view`] with the rollout analysed against `registry`: the one the policy
+    /// names, which the panel passes so that it shows what `gatehouse status` does.
+    pub async fn loop_view_with<R: Registry + Sync>(
+        &self,
+        registry: &R,
+        now: Timestamp,
+    ) -> Result<LoopView, Error> {
         let policy = self.policy()?;
-        let status = live_loop_status(&policy, self, self, now).await?;
+        let status = live_loop_status(&policy, self, registry, now).await?;
         Ok(LoopView {
             workspace_dir: self.dir.display().to_string(),
             status,
@@ -272,7 +282,16 @@ impl Workspace {
     /// The loop as an update for a live panel: the view, or the error that keeps it from being
     /// computed.
     pub async fn loop_update(&self, now: Timestamp) -> LoopUpdate {
-        match self.loop_view(now).await {
+        self.loop_update_with(self, now).await
+    }
+
+    /// [`Workspace::loop_update`] with the rollout analysed against `registry`.
+    pub async fn loop_update_with<R: Registry + Sync>(
+        &self,
+        registry: &R,
+        now: Timestamp,
+    ) -> LoopUpdate {
+        match self.loop_view_with(registry, now).await {
             Ok(view) => LoopUpdate::Ready {
                 view: Box::new(view),
             },
@@ -919,6 +938,75 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(rollout_state(&status), Some(GateState::Passed));
+    }
+
+    #[tokio::test]
+    async fn an_override_of_the_failed_analysis_passes_the_rollout_gate_until_the_pointer_moves() {
+        use gatehouse_core::promotion::{Desk, Quiet};
+        use gatehouse_core::rollout::Rollout;
+
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Workspace::create_demo(dir.path(), &demo::generate(demo::DEFAULT_SEED, NOW))
+            .await
+            .unwrap();
+        let policy = ws.policy().unwrap();
+        for i in 1..=4 {
+            ws.measure_demo_canary(demo::DEFAULT_SEED, Timestamp(NOW.0 + 10_000 * i))
+                .await
+                .unwrap();
+        }
+        let at = Timestamp(NOW.0 + 45_000);
+        let rollout_gate = |status: gatehouse_core::status::LoopStatus| {
+            status
+                .gates
+                .into_iter()
+                .find(|g| g.id.as_str() == "rollout")
+                .unwrap()
+        };
+        let gate = rollout_gate(live_loop_status(&policy, &ws, &ws, at).await.unwrap());
+        assert_eq!(gate.state, GateState::Blocked);
+
+        let rollout = Rollout {
+            policy: &policy,
+            actor: UserName::from("erin"),
+            now: at,
+            store: &ws,
+            registry: &ws,
+            observer: &Quiet,
+            hooks: &NoHooks,
+        };
+        rollout
+            .override_analysis("the errors come from a load test")
+            .await
+            .unwrap();
+        let gate = rollout_gate(live_loop_status(&policy, &ws, &ws, at).await.unwrap());
+        assert_eq!(gate.state, GateState::Overridden);
+        assert_eq!(
+            gate.summary,
+            "erin overrode the failed analysis of v3: the errors come from a load test"
+        );
+
+        // A move ends the rollout the override was about.
+        let desk = Desk {
+            policy: &policy,
+            actor: UserName::from("dana"),
+            now: Timestamp(at.0 + 1_000),
+            store: &ws,
+            registry: &ws,
+            observer: &Quiet,
+            hooks: &NoHooks,
+        };
+        let churn = ModelName::from("churn");
+        desk.rollback(&churn, None, None, "back to v2 anyway")
+            .await
+            .unwrap();
+        let gate = rollout_gate(
+            live_loop_status(&policy, &ws, &ws, Timestamp(at.0 + 2_000))
+                .await
+                .unwrap(),
+        );
+        assert_eq!(gate.state, GateState::Pending);
+        assert_eq!(gate.active_override, None);
     }
 
     #[tokio::test]
