@@ -733,3 +733,19 @@ async fn an_inconclusive_analysis_waits_for_a_person_who_needs_a_role_and_a_reas
     assert_eq!(denials, 2, "both refusals are on record");
     secret::delete(&entry).unwrap();
 }
+
+#[test]
+fn the_readme_rollout_example_is_a_valid_policy() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let section = &readme[readme
+        .find("### Rollout analysis and deploy hooks")
+        .unwrap()..];
+    let start = section.find("```toml\n").unwrap() + "```toml\n".len();
+    let example = &section[start..start + section[start..].find("```").unwrap()];
+    let text = format!("[workspace]\nname = \"readme\"\nmodel = \"churn\"\n\n{example}");
+    let policy = Policy::parse(&text, "gatehouse.toml").unwrap();
+    let rollout = policy.rollout.unwrap();
+    assert_eq!(rollout.metrics[0].count, 5);
+    assert_eq!(policy.hooks[0].secret.as_deref(), Some("gatehouse/cd-hook"));
+}
