@@ -697,7 +697,7 @@ fn migrations_are_idempotent_and_a_wrong_schema_or_server_is_named() {
         );
 
         let mut raw = team.raw(OWNER).await;
-        sqlx::raw_sql("UPDATE _sqlx_migrations SET version = 0")
+        sqlx::raw_sql("UPDATE _sqlx_migrations SET version = version - 1000")
             .execute(&mut raw)
             .await
             .unwrap();
@@ -709,7 +709,7 @@ fn migrations_are_idempotent_and_a_wrong_schema_or_server_is_named() {
                 && older.to_string().contains("gatehouse store migrate"),
             "{older}"
         );
-        sqlx::raw_sql("UPDATE _sqlx_migrations SET version = 9999")
+        sqlx::raw_sql("UPDATE _sqlx_migrations SET version = version + 2000")
             .execute(&mut raw)
             .await
             .unwrap();
@@ -828,5 +828,64 @@ fn a_rule_rolls_back_under_the_login_that_runs_it_if_that_login_may_roll_back() 
         assert_eq!(done.state, RequestState::Done);
         assert_eq!(done.requester.as_str(), RULE_ACTOR);
         assert_eq!(pointer(&dana, "production").await.as_deref(), Some("2"));
+    });
+}
+
+#[test]
+fn only_a_login_that_may_execute_a_request_settles_it_or_moves_its_pointer() {
+    runtime().block_on(async {
+        let team = Team::start(&[]).await;
+        let priya = team.store("priya").await;
+        let id = desk(&team.policy, &priya, "priya", at(1))
+            .request(
+                &ModelName::from("churn"),
+                &VersionId::from("5"),
+                &PointerName::from("champion"),
+                "v5",
+            )
+            .await
+            .unwrap()
+            .id
+            .0;
+        let mut as_marco = team.raw("marco").await;
+        let mut as_erin = team.raw("erin").await;
+        let mut as_sam = team.raw("sam").await;
+        for (user, sql) in [
+            (
+                "marco",
+                format!("INSERT INTO approvals VALUES ({id}, 'marco', 2, NULL)"),
+            ),
+            (
+                "erin",
+                format!("INSERT INTO approvals VALUES ({id}, 'erin', 3, NULL)"),
+            ),
+            (
+                "marco",
+                format!("UPDATE requests SET state = 'approved' WHERE id = {id}"),
+            ),
+        ] {
+            let conn = if user == "marco" {
+                &mut as_marco
+            } else {
+                &mut as_erin
+            };
+            sqlx::raw_sql(&sql).execute(&mut *conn).await.unwrap();
+        }
+        // A viewer may neither fail it as stale nor start it, nor move its pointer.
+        for sql in [
+            format!("UPDATE requests SET state = 'failed', outcome = 'stale' WHERE id = {id}"),
+            format!("UPDATE requests SET state = 'executing' WHERE id = {id}"),
+        ] {
+            assert_eq!(refused(&mut as_sam, &sql).await, FORBIDDEN, "{sql}");
+        }
+        let executing = format!("UPDATE requests SET state = 'executing' WHERE id = {id}");
+        sqlx::raw_sql(&executing)
+            .execute(&mut as_marco)
+            .await
+            .unwrap();
+        let mv = format!("SELECT move_pointer({id}, 'churn', 'champion', '5')");
+        assert_eq!(refused(&mut as_sam, &mv).await, FORBIDDEN);
+        sqlx::raw_sql(&mv).execute(&mut as_marco).await.unwrap();
+        assert_eq!(pointer(&priya, "champion").await.as_deref(), Some("5"));
     });
 }
