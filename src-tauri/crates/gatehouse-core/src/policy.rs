@@ -485,7 +485,7 @@ mod raw {
     struct Hook {
         url: Spanned<String>,
         events: Spanned<Vec<crate::hook::HookEvent>>,
-        secret: Option<String>,
+        secret: Option<Spanned<String>>,
     }
 
     #[derive(Deserialize, Default)]
@@ -1087,10 +1087,28 @@ mod raw {
                 "`hooks.events` must name at least one of promotion, rollback, abort".into(),
             ));
         }
+        let secret = match hook.secret {
+            None => None,
+            Some(entry) => {
+                let name = entry.get_ref();
+                let valid = !name.is_empty()
+                    && name.len() <= 128
+                    && name.chars().all(|c| {
+                        c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | '@' | ':')
+                    });
+                if !valid {
+                    return Err((
+                        entry.span().start,
+                        "`hooks.secret` names a keyring entry (letters, digits, `-`, `_`, `.`, `/`, `@`, `:`), never the secret itself".into(),
+                    ));
+                }
+                Some(entry.into_inner())
+            }
+        };
         Ok(crate::hook::HookSpec {
             url: hook.url.into_inner(),
             events,
-            secret: hook.secret,
+            secret,
         })
     }
 
@@ -1584,6 +1602,11 @@ mod tests {
             &format!("{MINIMAL}[[hooks]]\nurl = \"http://x\"\nevents = []\n"),
             6,
             "at least one",
+        );
+        check_error(
+            &format!("{MINIMAL}[[hooks]]\nurl = \"http://x\"\nevents = [\"abort\"]\nsecret = \"s3cr3t value!\"\n"),
+            7,
+            "names a keyring entry",
         );
     }
 
