@@ -926,7 +926,11 @@ where
         canary: &VersionId,
     ) -> Result<Option<Timestamp>, Error> {
         let target = format!("{}@{}", self.policy.model, rules.pointer);
-        Ok(rollout_start(&self.store.audit_log().await?, &target, canary))
+        Ok(rollout_start(
+            &self.store.audit_log().await?,
+            &target,
+            canary,
+        ))
     }
 
     /// The stored measurements of a PromQL metric in the rollout of `canary`.
