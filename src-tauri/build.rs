@@ -20,6 +20,8 @@ fn main() {
         "drift_board",
         "drift_chart",
         "drift_heatmap",
+        "drift_marks",
+        "drift_export",
         "monitor_view",
         "monitor_chart",
         "rollout_view",

@@ -96,6 +96,8 @@ pub fn run() -> ExitCode {
             commands::drift::drift_board,
             commands::drift::drift_chart,
             commands::drift::drift_heatmap,
+            commands::drift::drift_marks,
+            commands::drift::drift_export,
             commands::monitor::monitor_view,
             commands::monitor::monitor_chart,
             commands::rollout::rollout_view,

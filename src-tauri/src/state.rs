@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use gatehouse_connectors::hooks::Webhooks;
 use gatehouse_connectors::registry::AnyRegistry;
 use gatehouse_core::demo;
-use gatehouse_core::monitor::DriftBoard;
+use gatehouse_core::monitor::{DriftBoard, Method};
 use gatehouse_core::policy::{Policy, UserName};
 use gatehouse_core::promotion::{Desk, Quiet};
 use gatehouse_core::rollout::Rollout;
@@ -24,9 +24,9 @@ pub struct AppState {
     pub workspace: Result<Workspace, ErrorReport>,
     /// Who acts through this panel.
     pub user: Result<UserName, ErrorReport>,
-    /// The last drift board and the workspace revision it was computed at: every chart of one
-    /// refresh shares one computation.
-    pub drift: tokio::sync::Mutex<Option<(Revision, DriftBoard)>>,
+    /// The last drift board with the workspace revision and the method it was computed at:
+    /// every chart of one refresh shares one computation.
+    pub drift: tokio::sync::Mutex<Option<(Revision, Option<Method>, DriftBoard)>>,
     /// The last monitor view read: the Monitor view's charts of one refresh draw it.
     pub monitor: tokio::sync::Mutex<Option<gatehouse_core::signals::MonitorView>>,
 }
@@ -187,19 +187,33 @@ impl AppState {
         self.user.as_ref().map_err(|e| IpcError::from(e.clone()))
     }
 
-    /// The drift board of the followed model, recomputed only when the workspace changed.
-    pub async fn drift_board(&self) -> Result<DriftBoard, IpcError> {
+    /// The drift board of the followed model through the policy's methods or `method`,
+    /// recomputed only when the workspace or the method changed.
+    pub async fn drift_board(&self, method: Option<Method>) -> Result<DriftBoard, IpcError> {
         let ws = self.workspace()?;
         let revision = ws.revision().await.map_err(Error::from)?;
         let mut cache = self.drift.lock().await;
-        if let Some((at, board)) = cache.as_ref() {
-            if *at == revision {
+        if let Some((at, m, board)) = cache.as_ref() {
+            if *at == revision && *m == method {
                 return Ok(board.clone());
             }
         }
-        let board = gatehouse_core::monitor::board(&self.policy()?, ws).await?;
-        *cache = Some((revision, board.clone()));
+        let board = gatehouse_core::monitor::board_with_method(&self.policy()?, ws, method).await?;
+        *cache = Some((revision, method, board.clone()));
         Ok(board)
+    }
+
+    /// Writes an exported chart as `<workspace>/exports/<name>` and returns its path.
+    pub fn write_export(&self, name: &str, bytes: &[u8]) -> Result<std::path::PathBuf, IpcError> {
+        let dir = self.workspace()?.dir().join("exports");
+        let path = dir.join(name);
+        std::fs::create_dir_all(&dir)
+            .and_then(|()| std::fs::write(&path, bytes))
+            .map_err(|e| Error::Port {
+                code: gatehouse_core::ErrorCode::Workspace,
+                message: format!("cannot write {}: {e}", path.display()),
+            })?;
+        Ok(path)
     }
 
     /// The Rollout view of the followed model as the acting user sees it now.

@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod alertmanager;
+mod drift_controls;
 mod mlflow;
 mod rollout;
 mod webdriver;

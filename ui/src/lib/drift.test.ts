@@ -7,12 +7,18 @@ import {
   formatScore,
   formatShare,
   missingRates,
+  nearestMark,
+  onsetText,
+  pointAt,
   RATIO_CAP,
+  readout,
   settleChart,
   sortFeatures,
   summarize,
   svgDataUrl,
   thresholdRatio,
+  validWindow,
+  windowChoices,
   type ChartCache,
 } from './drift';
 import type { DriftBoard, FeatureDrift } from './drift-types';
@@ -22,7 +28,7 @@ const T0 = 1_795_000_000_000;
 function feature(
   name: string,
   scores: number[],
-  opts: { isTest?: boolean; threshold?: number; missing?: number[]; refMissing?: number } = {},
+  opts: { isTest?: boolean; threshold?: number; missing?: number[]; refMissing?: number; onset?: number } = {},
 ): FeatureDrift {
   const isTest = opts.isTest ?? false;
   const threshold = opts.threshold ?? (isTest ? 0.05 : 0.1);
@@ -39,9 +45,11 @@ function feature(
       score,
       drifted: isTest ? score <= threshold : score >= threshold,
       missing_share: opts.missing?.[i] ?? 0,
+      histogram: { labels: ['a'], reference: [1], current: [1] },
     })),
     histogram: { labels: ['a'], reference: [1], current: [1] },
     reference_missing_share: opts.refMissing ?? 0,
+    onset: opts.onset ?? null,
   };
 }
 
@@ -214,5 +222,46 @@ describe('chart images', () => {
     cache = settleChart(cache, chartKey('b', 'histogram'), 1, { ok: false, message: 'x' });
     expect(allSettled(fs, cache, 'heatmap')).toBe(true);
     expect(chartKey('a', 'score')).not.toBe(chartKey('a', 'histogram'));
+  });
+});
+
+describe('the view controls', () => {
+  it('offer the latest window first, then every window newest first, and drop a vanished pick', () => {
+    const b = board([feature('income', [0.02, 0.2, 0.3])], [0, 1, 1]);
+    const choices = windowChoices(b);
+    expect(choices.map((c) => c.value)).toEqual([null, 2, 1, 0]);
+    expect(choices[1]?.label.startsWith('ending ')).toBe(true);
+    expect(validWindow(b, 1)).toBe(1);
+    expect(validWindow(b, 3)).toBeNull();
+    expect(validWindow(b, null)).toBeNull();
+  });
+
+  it('read a feature at the picked window or the latest one', () => {
+    const f = feature('income', [0.02, 0.2, 0.3]);
+    expect(pointAt(f, 0)?.score).toBe(0.02);
+    expect(pointAt(f, null)?.score).toBe(0.3);
+    expect(pointAt(f, 9)).toBeNull();
+  });
+
+  it('find the window under the pointer within reach, on a chart drawn at any size', () => {
+    const marks = [
+      { window: 0, x: 100, y: 50 },
+      { window: 1, x: 300, y: 60 },
+      { window: 2, x: 500, y: 70 },
+    ];
+    expect(nearestMark(marks, 310, 1)?.window).toBe(1);
+    // Drawn at half size: the mark at x = 500 sits at 250 on screen.
+    expect(nearestMark(marks, 245, 0.5)?.window).toBe(2);
+    expect(nearestMark(marks, 200, 1)).toBeNull();
+    expect(nearestMark([], 10, 1)).toBeNull();
+  });
+
+  it('say what a window holds and since when a feature drifts', () => {
+    const f = feature('plan', [0.4, 0.01], { isTest: true, onset: T0 + 600_000 });
+    expect(readout(f, 1)).toMatch(/^window ending .* · p-value 0\.01 · drift$/);
+    expect(readout(f, 0)).toMatch(/· no drift$/);
+    expect(readout(f, 5)).toBeNull();
+    expect(onsetText(f)).toMatch(/^drifting since /);
+    expect(onsetText(feature('calm', [0.01]))).toBeNull();
   });
 });

@@ -1,8 +1,8 @@
 // The Drift view's logic, free of Svelte and Tauri: which features come first, the header's
 // summary, how scores and shares are written, when a missing-value rate has jumped, and the data
 // URLs the chart images are shown through (the CSP allows `img-src data:`; no `{@html}`).
-import type { DriftBoard, DriftPoint, FeatureDrift } from './drift-types';
-import { formatNumber } from './format';
+import type { ChartMark, DriftBoard, DriftPoint, FeatureDrift } from './drift-types';
+import { formatNumber, formatTimestamp } from './format';
 
 /** The charts drawn per feature. */
 export type ChartKind = 'score' | 'histogram';
@@ -178,4 +178,62 @@ export function settleChart(
 export function allSettled(features: readonly FeatureDrift[], cache: ChartCache, heatmapKey: string): boolean {
   const keys = [heatmapKey, ...features.flatMap((f) => [chartKey(f.name, 'score'), chartKey(f.name, 'histogram')])];
   return keys.every((k) => cache[k] !== undefined);
+}
+
+/** The methods a person can look through, as the shell names them (`null`: the policy's). */
+export const DRIFT_METHODS: readonly { value: string | null; label: string }[] = [
+  { value: null, label: "Policy's methods" },
+  { value: 'ks', label: 'Kolmogorov–Smirnov (p-value)' },
+  { value: 'chisquare', label: 'Chi-square (p-value)' },
+  { value: 'z', label: 'Z-test (p-value)' },
+  { value: 'wasserstein', label: 'Wasserstein, normed' },
+  { value: 'jensenshannon', label: 'Jensen–Shannon' },
+  { value: 'psi', label: 'PSI' },
+  { value: 'kl', label: 'Kullback–Leibler' },
+  { value: 'hellinger', label: 'Hellinger' },
+];
+
+/** The windows a person can pick, newest first; `null` follows the latest window. */
+export function windowChoices(board: DriftBoard): { value: number | null; label: string }[] {
+  const windows = board.windows.map((w, i) => ({ value: i as number | null, label: `ending ${formatTimestamp(w.end)}` }));
+  return [{ value: null, label: 'Latest window' }, ...windows.reverse()];
+}
+
+/** The picked window if it exists on this board, else null (the latest). */
+export function validWindow(board: DriftBoard, window: number | null): number | null {
+  return window !== null && window >= 0 && window < board.windows.length ? window : null;
+}
+
+/** The feature's point in the picked window, or in the latest one. */
+export function pointAt(feature: FeatureDrift, window: number | null): DriftPoint | null {
+  return window === null ? latestPoint(feature) : (feature.points[window] ?? null);
+}
+
+/** "drifting since 14:20 UTC" from the feature's onset, or null when it does not drift now. */
+export function onsetText(feature: FeatureDrift): string | null {
+  return feature.onset === null ? null : `drifting since ${formatTimestamp(feature.onset)}`;
+}
+
+/** The mark nearest to `x` (image pixels) on a chart drawn `scale` times its own size, if any
+ * lies within `reach` image pixels. */
+export function nearestMark(marks: readonly ChartMark[], x: number, scale: number, reach = 24): ChartMark | null {
+  let best: ChartMark | null = null;
+  let bestDistance = Infinity;
+  for (const m of marks) {
+    const d = Math.abs(m.x * scale - x);
+    if (d < bestDistance) {
+      best = m;
+      bestDistance = d;
+    }
+  }
+  return bestDistance <= reach ? best : null;
+}
+
+/** What the hover read-out says about one window of a feature. */
+export function readout(feature: FeatureDrift, window: number): string | null {
+  const p = feature.points[window];
+  if (p === undefined) return null;
+  const kind = feature.is_test ? 'p-value' : feature.method;
+  const verdict = p.drifted ? 'drift' : 'no drift';
+  return `window ending ${formatTimestamp(p.at)} · ${kind} ${formatScore(p.score)} · ${verdict}`;
 }

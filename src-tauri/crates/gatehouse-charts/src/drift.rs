@@ -13,7 +13,7 @@
 use gatehouse_core::gate::{fmt_num, GateState};
 use gatehouse_core::monitor::{DriftBoard, FeatureDrift};
 use gatehouse_core::time::Timestamp;
-use plotters::backend::{DrawingBackend, SVGBackend};
+use plotters::backend::{BitMapBackend, DrawingBackend, SVGBackend};
 use plotters::coord::Shift;
 use plotters::drawing::{DrawingArea, DrawingAreaErrorKind, IntoDrawingArea};
 use plotters::element::{Circle, PathElement, Rectangle};
@@ -22,6 +22,7 @@ use plotters::style::{Color, FontDesc, FontFamily, FontStyle, RGBColor, TextStyl
 
 use crate::error::ChartError;
 use crate::font;
+use crate::format::{encode_png, Format};
 use crate::theme::{gate_colour, Palette, Theme};
 
 /// The size of the score chart and of the histogram, in pixels.
@@ -42,25 +43,118 @@ const LOG_FLOOR_EXP: i32 = -12;
 /// The score of `feature` in every window over time, with its threshold as a dashed line and the
 /// windows where it drifted marked in the blocked red. P-values are drawn on a logarithmic axis
 /// from 1 down past the smallest one; distances on a linear axis from 0. Times are UTC.
+/// The feature's drift onset (when its current run of drifting windows began) is a dashed
+/// vertical line labelled with its time.
 pub fn score_chart(feature: &FeatureDrift, theme: Theme) -> Result<String, ChartError> {
-    svg(CHART_SIZE, |area| draw_score(area, feature, theme))
+    svg(CHART_SIZE, |area| draw_score(area, feature, None, theme))
 }
 
 /// The shares of the reference and of the latest window in each bin of `feature`'s histogram,
 /// as grouped bars: reference muted, current in the accent colour.
 pub fn histogram_chart(feature: &FeatureDrift, theme: Theme) -> Result<String, ChartError> {
-    svg(CHART_SIZE, |area| draw_histogram(area, feature, theme))
+    svg(CHART_SIZE, |area| {
+        draw_histogram(area, feature, None, theme)
+    })
+}
+
+/// One drift chart, as the panel shows and exports it.
+#[derive(Debug, Clone, Copy)]
+pub enum DriftChart<'a> {
+    /// A feature's score over time, with `window` (an index into its points) ringed.
+    Score {
+        /// The feature.
+        feature: &'a FeatureDrift,
+        /// The window the person picked, if any.
+        window: Option<usize>,
+    },
+    /// A feature's reference against `window` (an index into its points; the latest if `None`).
+    Histogram {
+        /// The feature.
+        feature: &'a FeatureDrift,
+        /// The window the person picked, if any.
+        window: Option<usize>,
+    },
+    /// Every feature in every window.
+    Heatmap(&'a DriftBoard),
+}
+
+impl DriftChart<'_> {
+    fn size(&self) -> (u32, u32) {
+        match self {
+            DriftChart::Score { .. } | DriftChart::Histogram { .. } => CHART_SIZE,
+            DriftChart::Heatmap(board) => heatmap_size(board),
+        }
+    }
+
+    fn draw<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        theme: Theme,
+    ) -> Result<(), ChartError> {
+        match *self {
+            DriftChart::Score { feature, window } => draw_score(area, feature, window, theme),
+            DriftChart::Histogram { feature, window } => {
+                draw_histogram(area, feature, window, theme)
+            }
+            DriftChart::Heatmap(board) => draw_heatmap(area, board, theme),
+        }
+    }
+}
+
+/// `chart` as SVG text, the form the panel shows.
+pub fn drift_svg(chart: DriftChart<'_>, theme: Theme) -> Result<String, ChartError> {
+    svg(chart.size(), |area| chart.draw(area, theme))
+}
+
+/// `chart` as a file's bytes: the SVG the panel shows, or a PNG of the same pixels.
+pub fn export_drift(
+    chart: DriftChart<'_>,
+    format: Format,
+    theme: Theme,
+) -> Result<Vec<u8>, ChartError> {
+    match format {
+        Format::Svg => drift_svg(chart, theme).map(String::into_bytes),
+        Format::Png => {
+            font::ensure_registered()?;
+            let (width, height) = chart.size();
+            let mut rgb = vec![0u8; width as usize * height as usize * 3];
+            {
+                let area =
+                    BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area();
+                chart.draw(&area, theme)?;
+                area.present().map_err(draw_error)?;
+            }
+            encode_png(&rgb, width, height)
+        }
+    }
+}
+
+/// Where each window's marker sits in the score chart of `feature`, in the chart's own pixels
+/// ([`CHART_SIZE`]): `(index into the feature's points, x, y)`. Windows without a finite score
+/// have no marker. The panel finds the window under the pointer with these, for its read-out.
+pub fn score_marks(feature: &FeatureDrift) -> Vec<(usize, f64, f64)> {
+    let (w, h) = CHART_SIZE;
+    let layout = ScoreLayout::of(feature, (w as i32, h as i32));
+    layout
+        .points
+        .iter()
+        .map(|p| {
+            let (x, y) = layout.frame.px(p.at, layout.scale.y(p.score));
+            (p.index, f64::from(x), f64::from(y))
+        })
+        .collect()
 }
 
 /// Every feature of `board` (rows) in every window (columns), coloured by how far its score is
 /// past its threshold; cells where the feature drifted are red, deeper the further past.
 pub fn heatmap(board: &DriftBoard, theme: Theme) -> Result<String, ChartError> {
+    svg(heatmap_size(board), |area| draw_heatmap(area, board, theme))
+}
+
+fn heatmap_size(board: &DriftBoard) -> (u32, u32) {
     let rows = i32::try_from(board.features.len().max(1)).unwrap_or(i32::MAX / ROW_H);
     let height = HEATMAP_TOP + rows.saturating_mul(ROW_H) + HEATMAP_BOTTOM;
-    let height = u32::try_from(height).unwrap_or(u32::MAX);
-    svg((HEATMAP_WIDTH, height), |area| {
-        draw_heatmap(area, board, theme)
-    })
+    (HEATMAP_WIDTH, u32::try_from(height).unwrap_or(u32::MAX))
 }
 
 pub(crate) fn svg<F>(size: (u32, u32), draw: F) -> Result<String, ChartError>
@@ -372,9 +466,92 @@ impl Scale {
     }
 }
 
+/// A window's score as the chart places it.
+struct ScorePoint {
+    index: usize,
+    at: f64,
+    score: f64,
+    drifted: bool,
+}
+
+/// The score chart's axes and points, shared by the drawing and by [`score_marks`].
+struct ScoreLayout {
+    points: Vec<ScorePoint>,
+    scale: Scale,
+    frame: Frame,
+}
+
+impl ScoreLayout {
+    fn of(feature: &FeatureDrift, (w, h): (i32, i32)) -> ScoreLayout {
+        let points: Vec<ScorePoint> = feature
+            .points
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.score.is_finite())
+            .map(|(index, p)| ScorePoint {
+                index,
+                at: p.at.0 as f64,
+                score: p.score,
+                drifted: p.drifted,
+            })
+            .collect();
+        let threshold = feature.threshold;
+        let scale = if feature.is_test {
+            let smallest = points
+                .iter()
+                .map(|p| p.score)
+                .chain(std::iter::once(threshold))
+                .filter(|s| *s > 0.0 && s.is_finite())
+                .fold(1.0f64, f64::min);
+            // One decade of room below the smallest value, and never less than two decades shown.
+            let floor = (smallest.log10().floor() as i32 - 1).clamp(LOG_FLOOR_EXP, -2);
+            Scale::Log { floor }
+        } else {
+            Scale::Linear
+        };
+        let y_range = match scale {
+            Scale::Linear => {
+                let top = points
+                    .iter()
+                    .map(|p| p.score)
+                    .chain(std::iter::once(threshold))
+                    .filter(|s| s.is_finite())
+                    .fold(0.0f64, f64::max);
+                let top = if top > 0.0 { top * 1.15 } else { 1.0 };
+                let step = nice_step(top, 4.0);
+                (0.0, (top / step).ceil() * step)
+            }
+            Scale::Log { floor } => (f64::from(floor), 0.0),
+        };
+        let x_range = match (points.first(), points.last()) {
+            (Some(first), Some(last)) if last.at > first.at => {
+                let pad = (last.at - first.at) * 0.03;
+                (first.at - pad, last.at + pad)
+            }
+            // One window: half an hour either side of it.
+            (Some(only), _) => (only.at - 1_800_000.0, only.at + 1_800_000.0),
+            (None, _) => (0.0, 1.0),
+        };
+        let frame = Frame {
+            left: 58,
+            top: 54,
+            width: w - 58 - 20,
+            height: h - 54 - 34,
+            x: x_range,
+            y: y_range,
+        };
+        ScoreLayout {
+            points,
+            scale,
+            frame,
+        }
+    }
+}
+
 fn draw_score<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     feature: &FeatureDrift,
+    selected: Option<usize>,
     theme: Theme,
 ) -> Result<(), ChartError> {
     let c = Colours::of(theme);
@@ -396,58 +573,13 @@ fn draw_score<DB: DrawingBackend>(
         &[(c.drifted, "drifted"), (c.ok, "no drift")],
     )?;
 
-    let points: Vec<(f64, f64, bool)> = feature
-        .points
-        .iter()
-        .filter(|p| p.score.is_finite())
-        .map(|p| (p.at.0 as f64, p.score, p.drifted))
-        .collect();
+    let ScoreLayout {
+        points,
+        scale,
+        frame,
+    } = ScoreLayout::of(feature, (w, h));
     let threshold = feature.threshold;
-
-    let scale = if feature.is_test {
-        let smallest = points
-            .iter()
-            .map(|p| p.1)
-            .chain(std::iter::once(threshold))
-            .filter(|s| *s > 0.0 && s.is_finite())
-            .fold(1.0f64, f64::min);
-        // One decade of room below the smallest value, and never less than two decades shown.
-        let floor = (smallest.log10().floor() as i32 - 1).clamp(LOG_FLOOR_EXP, -2);
-        Scale::Log { floor }
-    } else {
-        Scale::Linear
-    };
-    let y_range = match scale {
-        Scale::Linear => {
-            let top = points
-                .iter()
-                .map(|p| p.1)
-                .chain(std::iter::once(threshold))
-                .filter(|s| s.is_finite())
-                .fold(0.0f64, f64::max);
-            let top = if top > 0.0 { top * 1.15 } else { 1.0 };
-            let step = nice_step(top, 4.0);
-            (0.0, (top / step).ceil() * step)
-        }
-        Scale::Log { floor } => (f64::from(floor), 0.0),
-    };
-    let x_range = match (points.first(), points.last()) {
-        (Some(first), Some(last)) if last.0 > first.0 => {
-            let pad = (last.0 - first.0) * 0.03;
-            (first.0 - pad, last.0 + pad)
-        }
-        // One window: half an hour either side of it.
-        (Some(only), _) => (only.0 - 1_800_000.0, only.0 + 1_800_000.0),
-        (None, _) => (0.0, 1.0),
-    };
-    let frame = Frame {
-        left: 58,
-        top: 54,
-        width: w - 58 - 20,
-        height: h - 54 - 34,
-        x: x_range,
-        y: y_range,
-    };
+    let (x_range, y_range) = (frame.x, frame.y);
 
     // Grid and y labels.
     let label = style(11.0, c.palette.muted, false, HPos::Right, VPos::Center);
@@ -516,22 +648,46 @@ fn draw_score<DB: DrawingBackend>(
         )?;
     }
 
-    // The score line, then one marker per window on top of it.
+    // The drift onset: where the current run of drifting windows began.
+    if let Some(onset) = feature.onset.filter(|_| !points.is_empty()) {
+        let x = frame.px_x(onset.0 as f64);
+        let mut y = frame.top;
+        while y < frame.bottom() {
+            let end = (y + 5).min(frame.bottom());
+            line(area, vec![(x, y), (x, end)], c.drifted, 1)?;
+            y = end + 4;
+        }
+        let (h_pos, dx) = if x > frame.left + frame.width / 2 {
+            (HPos::Right, -4)
+        } else {
+            (HPos::Left, 4)
+        };
+        let s = style(11.0, c.drifted, false, h_pos, VPos::Top);
+        text(
+            area,
+            &format!("drift since {}", clock(onset)),
+            (x + dx, frame.top + 2),
+            &s,
+        )?;
+    }
+
+    // The score line, then one marker per window on top of it, the picked window ringed.
     if points.len() > 1 {
         let path = points
             .iter()
-            .map(|(x, s, _)| frame.px(*x, scale.y(*s)))
+            .map(|p| frame.px(p.at, scale.y(p.score)))
             .collect();
         line(area, path, c.palette.edge, 2)?;
     }
-    for (x, s, drifted) in &points {
-        let colour = if *drifted { c.drifted } else { c.ok };
-        area.draw(&Circle::new(
-            frame.px(*x, scale.y(*s)),
-            MARKER_R,
-            colour.filled(),
-        ))
-        .map_err(draw_error)?;
+    for p in &points {
+        let colour = if p.drifted { c.drifted } else { c.ok };
+        let at = frame.px(p.at, scale.y(p.score));
+        if selected == Some(p.index) {
+            area.draw(&Circle::new(at, MARKER_R + 4, c.accent.stroke_width(2)))
+                .map_err(draw_error)?;
+        }
+        area.draw(&Circle::new(at, MARKER_R, colour.filled()))
+            .map_err(draw_error)?;
     }
     Ok(())
 }
@@ -571,6 +727,7 @@ pub(crate) fn legend<DB: DrawingBackend>(
 fn draw_histogram<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     feature: &FeatureDrift,
+    window: Option<usize>,
     theme: Theme,
 ) -> Result<(), ChartError> {
     let c = Colours::of(theme);
@@ -579,7 +736,13 @@ fn draw_histogram<DB: DrawingBackend>(
     let (w, h) = (w as i32, h as i32);
     let reference_colour = mix(c.palette.background, c.palette.muted, 0.55);
 
-    let hist = &feature.histogram;
+    // The picked window's histogram, else the latest one.
+    let picked = window.and_then(|i| feature.points.get(i));
+    let hist = picked.map_or(&feature.histogram, |p| &p.histogram);
+    let window_name = picked.map_or_else(
+        || "latest window".to_owned(),
+        |p| format!("window ending {}", clock(p.at)),
+    );
     let share = |v: Option<&f64>| v.copied().filter(|x| x.is_finite()).unwrap_or(0.0).max(0.0);
     let bins = hist.labels.len();
     let top = (0..bins)
@@ -589,13 +752,24 @@ fn draw_histogram<DB: DrawingBackend>(
     let step = nice_step(top, 4.0);
     let top = (top / step).ceil() * step;
 
-    let title = format!("{} · reference vs latest window", feature.name);
-    heading(area, &c, &title, "share of each sample per bin", w - 230)?;
+    let title = format!("{} · reference vs {window_name}", feature.name);
+    heading(
+        area,
+        &c,
+        &title,
+        "share of each sample per bin · times in UTC",
+        w - 230,
+    )?;
+    let current_name = if picked.is_some() {
+        "window"
+    } else {
+        "latest window"
+    };
     legend(
         area,
         &c,
         w - 16,
-        &[(reference_colour, "reference"), (c.accent, "latest window")],
+        &[(reference_colour, "reference"), (c.accent, current_name)],
     )?;
 
     let frame = Frame {
@@ -855,6 +1029,11 @@ mod tests {
             score,
             drifted,
             missing_share: 0.0,
+            histogram: Histogram {
+                labels: vec!["low".into(), "high".into()],
+                reference: vec![0.5, 0.5],
+                current: vec![1.0 - score.min(1.0), score.min(1.0)],
+            },
         }
     }
 
@@ -882,6 +1061,7 @@ mod tests {
                 ],
             },
             reference_missing_share: 0.01,
+            onset: Some(Timestamp(T0 + 4 * TEN_MIN)),
         }
     }
 
@@ -905,6 +1085,110 @@ mod tests {
                 current: vec![0.3, 0.3, 0.4],
             },
             reference_missing_share: 0.0,
+            onset: Some(Timestamp(T0 + 4 * TEN_MIN)),
+        }
+    }
+
+    #[test]
+    fn the_score_chart_marks_the_onset_and_the_picked_window() {
+        let f = income();
+        let plain = score_chart(&f, Theme::Light).unwrap();
+        assert!(
+            texts(&plain)
+                .iter()
+                .any(|t| t == &format!("drift since {}", clock(f.onset.unwrap()))),
+            "{:?}",
+            texts(&plain)
+        );
+        let picked = drift_svg(
+            DriftChart::Score {
+                feature: &f,
+                window: Some(2),
+            },
+            Theme::Light,
+        )
+        .unwrap();
+        let rings = |svg: &str| {
+            tags(svg, "circle")
+                .into_iter()
+                .filter(|t| attr(t, "r") == Some(&(MARKER_R + 4).to_string()))
+                .count()
+        };
+        assert_eq!((rings(&plain), rings(&picked)), (0, 1));
+        assert_eq!(markers(&picked).len(), markers(&plain).len());
+        let calm = FeatureDrift {
+            onset: None,
+            ..income()
+        };
+        let svg = score_chart(&calm, Theme::Light).unwrap();
+        assert!(!texts(&svg).iter().any(|t| t.starts_with("drift since")));
+    }
+
+    #[test]
+    fn marks_sit_where_the_markers_are_drawn() {
+        let f = income();
+        let marks = score_marks(&f);
+        assert_eq!(marks.len(), f.points.len());
+        assert!(
+            marks.windows(2).all(|m| m[0].1 < m[1].1),
+            "left to right in time"
+        );
+        let (w, h) = CHART_SIZE;
+        assert!(marks
+            .iter()
+            .all(|(_, x, y)| (0.0..f64::from(w)).contains(x) && (0.0..f64::from(h)).contains(y)));
+        let svg = score_chart(&f, Theme::Light).unwrap();
+        let drawn: Vec<(f64, f64)> = tags(&svg, "circle")
+            .into_iter()
+            .map(|t| {
+                // The first attribute has no space before it in `tags`' text.
+                let t = format!(" {t}");
+                let n = |a| attr(&t, a).unwrap().parse::<f64>().unwrap();
+                (n("cx"), n("cy"))
+            })
+            .collect();
+        for (_, x, y) in &marks {
+            assert!(
+                drawn
+                    .iter()
+                    .any(|(cx, cy)| (cx - x).abs() < 1.0 && (cy - y).abs() < 1.0),
+                "no marker at {x},{y}: {drawn:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_picked_window_has_its_own_histogram_and_every_chart_exports_as_png() {
+        let f = income();
+        let svg = drift_svg(
+            DriftChart::Histogram {
+                feature: &f,
+                window: Some(1),
+            },
+            Theme::Light,
+        )
+        .unwrap();
+        let title = format!(
+            "income · reference vs window ending {}",
+            clock(f.points[1].at)
+        );
+        assert!(texts(&svg).contains(&title), "{:?}", texts(&svg));
+        let b = board(vec![income(), plan()]);
+        for chart in [
+            DriftChart::Score {
+                feature: &f,
+                window: None,
+            },
+            DriftChart::Histogram {
+                feature: &f,
+                window: Some(0),
+            },
+            DriftChart::Heatmap(&b),
+        ] {
+            let png = export_drift(chart, Format::Png, Theme::Dark).unwrap();
+            assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
+            let svg = export_drift(chart, Format::Svg, Theme::Dark).unwrap();
+            assert_eq!(svg, drift_svg(chart, Theme::Dark).unwrap().into_bytes());
         }
     }
 

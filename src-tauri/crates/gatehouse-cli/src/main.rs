@@ -159,7 +159,7 @@ enum Command {
         #[arg(long)]
         reason: Option<String>,
     },
-    /// Compare a current table with a reference, column by column (CSV files)
+    /// Compare a current table with a reference, column by column (CSV or Parquet files)
     Drift {
         /// The reference table
         reference: PathBuf,
@@ -357,26 +357,29 @@ fn parse_method(s: Option<&str>) -> Result<Option<gatehouse_drift::Method>, Erro
     }
 }
 
-/// Reads a CSV table from a file, naming the file in errors.
+/// Reads a table from a CSV or Parquet file (by extension, or Parquet's `PAR1` magic), naming the
+/// file in errors.
 fn read_table(path: &std::path::Path) -> Result<gatehouse_drift::Table, Error> {
     let bytes = std::fs::read(path)
         .map_err(|e| Error::NotFound(format!("cannot read {}: {e}", path.display())))?;
-    match path
+    let name = path.display().to_string();
+    let extension = path
         .extension()
         .and_then(|e| e.to_str())
-        .map(str::to_lowercase)
-        .as_deref()
-    {
-        Some("csv") | Some("txt") | None => {}
+        .map(str::to_lowercase);
+    let table = match extension.as_deref() {
+        Some("parquet" | "pq") => gatehouse_drift::Table::from_parquet(&name, bytes),
+        Some("csv" | "txt") | None if !bytes.starts_with(b"PAR1") => {
+            gatehouse_drift::Table::from_csv(&name, &bytes)
+        }
+        None => gatehouse_drift::Table::from_parquet(&name, bytes),
         Some(other) => {
             return Err(Error::Invalid(format!(
-                "{}: .{other} files are not read yet; give CSV",
-                path.display()
+                "{name}: .{other} files are not read; give CSV or Parquet"
             )))
         }
-    }
-    gatehouse_drift::Table::from_csv(&path.display().to_string(), &bytes)
-        .map_err(|e| Error::BadInput(e.to_string()))
+    };
+    table.map_err(|e| Error::BadInput(e.to_string()))
 }
 
 /// Fault injection for crash-safety tests and drills: `GATEHOUSE_FAILPOINT=after-intent` or

@@ -2,11 +2,16 @@
 //! with its training reference by the drift engine (`gatehouse-drift`). The result is a
 //! [`DriftBoard`]: per feature, the score over time against its threshold, the reference and
 //! latest histograms, and the missing-value rates; per window, the share of drifting features.
+//!
+//! The Drift view may look at the stream through another method than the policy's
+//! ([`rules_with_method`]): the board is then recomputed with that method for every feature it
+//! applies to, at the method's default threshold, and nothing is stored.
 
 use std::collections::BTreeMap;
 use std::future::Future;
 
-use gatehouse_drift::{compare, Column, Method, Options};
+pub use gatehouse_drift::Method;
+use gatehouse_drift::{compare, Column, Kind, Options};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
@@ -95,6 +100,8 @@ pub struct DriftPoint {
     pub drifted: bool,
     /// Share of missing values in the window.
     pub missing_share: f64,
+    /// Reference against this window.
+    pub histogram: Histogram,
 }
 
 /// A histogram of the reference and of the latest window, as shares of each sample.
@@ -130,6 +137,9 @@ pub struct FeatureDrift {
     pub histogram: Histogram,
     /// Share of missing values in the reference.
     pub reference_missing_share: f64,
+    /// When the drift the feature shows now began: the end of the first window of its trailing
+    /// run of drifting windows. `None` when the latest window does not drift.
+    pub onset: Option<Timestamp>,
 }
 
 /// One window of the whole dataset.
@@ -158,6 +168,19 @@ pub struct DriftBoard {
     pub windows: Vec<WindowDrift>,
     /// The share of drifting features that makes dataset drift.
     pub drift_share: f64,
+}
+
+/// Where one window's marker sits in a drawn score chart, in the chart's own pixels: the panel
+/// scales these to the image's size and shows the window under the pointer.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+pub struct ChartMark {
+    /// The window: an index into the feature's points.
+    pub window: u32,
+    /// Pixels from the chart's left edge.
+    pub x: f64,
+    /// Pixels from the chart's top edge.
+    pub y: f64,
 }
 
 /// The drift choices of the policy: per-feature method and threshold, and the dataset share.
@@ -316,14 +339,15 @@ pub fn drift_board(
                 score: d.score(),
                 drifted: d.drifted,
                 missing_share: d.current.missing_share,
+                histogram: histogram(ref_values, current),
             });
         }
         let method = method.unwrap_or(Method::Wasserstein);
-        let histogram = windows
+        let histogram = points
             .last()
-            .and_then(|w| w.features.get(name))
-            .map(|latest| histogram(ref_values, latest))
+            .map(|p| p.histogram.clone())
             .unwrap_or_else(|| histogram(ref_values, ref_values));
+        let onset = onset(&points);
         features.push(FeatureDrift {
             name: name.clone(),
             kind: ref_values.kind(),
@@ -333,6 +357,7 @@ pub fn drift_board(
             points,
             histogram,
             reference_missing_share,
+            onset,
         });
     }
     let n = features.len().max(1) as f64;
@@ -357,11 +382,74 @@ pub fn drift_board(
     })
 }
 
+/// The end of the first window of the trailing run of drifting points, if the last one drifts.
+fn onset(points: &[DriftPoint]) -> Option<Timestamp> {
+    let run = points.iter().rev().take_while(|p| p.drifted).count();
+    (run > 0).then(|| points[points.len() - run].at)
+}
+
+/// The policy's rules with `method` for every feature it applies to (KS and Wasserstein need
+/// numbers; categorical features keep the policy's choice), each at the method's default
+/// threshold: a threshold set for another method means nothing to this one.
+pub fn rules_with_method(
+    rules: &DriftRules,
+    method: Method,
+    reference: &BTreeMap<String, SampleValues>,
+) -> DriftRules {
+    let mut columns = rules.columns.clone();
+    for (name, values) in reference {
+        let kind = match values.kind() {
+            FeatureKind::Numerical => Kind::Numerical,
+            FeatureKind::Categorical => Kind::Categorical,
+        };
+        if method.applies_to(kind) {
+            columns.insert(
+                name.clone(),
+                Options {
+                    method: Some(method),
+                    threshold: None,
+                },
+            );
+        }
+    }
+    DriftRules {
+        drift_share: rules.drift_share,
+        columns,
+    }
+}
+
+/// A method named by a person (`ks`, `psi`, …), or the policy's (`None`, `""` or `policy`).
+pub fn parse_method(name: Option<&str>) -> Result<Option<Method>, Error> {
+    match name {
+        None | Some("" | "policy") => Ok(None),
+        Some(name) => name
+            .parse::<Method>()
+            .map(Some)
+            .map_err(|e| Error::Invalid(e.to_string())),
+    }
+}
+
 /// The drift board of the policy's model, from the workspace's samples.
 pub async fn board(policy: &Policy, samples: &impl Samples) -> Result<DriftBoard, Error> {
+    board_with_method(policy, samples, None).await
+}
+
+/// The same board seen through `method` instead of the policy's methods (see
+/// [`rules_with_method`]), or the policy's board when `method` is `None`.
+pub async fn board_with_method(
+    policy: &Policy,
+    samples: &impl Samples,
+    method: Option<Method>,
+) -> Result<DriftBoard, Error> {
     let reference = samples.reference(&policy.model).await?;
     let windows = samples.windows(&policy.model).await?;
-    drift_board(&policy.model, &policy.drift, &reference, &windows)
+    match method {
+        None => drift_board(&policy.model, &policy.drift, &reference, &windows),
+        Some(m) => {
+            let rules = rules_with_method(&policy.drift, m, &reference);
+            drift_board(&policy.model, &rules, &reference, &windows)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -405,6 +493,63 @@ mod tests {
         assert_eq!(h.labels.len(), NUMERIC_BINS);
         assert!((h.reference.iter().sum::<f64>() - 1.0).abs() < 1e-9);
         assert!((h.current.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn onset_is_where_the_current_run_of_drift_began() {
+        let reference = window(0, 0.0, &["x", "y"]).features;
+        let windows = vec![
+            window(1, 20.0, &["x", "y"]),
+            window(2, 0.0, &["x", "y"]),
+            window(3, 20.0, &["x", "y"]),
+            window(4, 25.0, &["x", "y"]),
+        ];
+        let rules = DriftRules::default();
+        let board = drift_board(&ModelName::from("m"), &rules, &reference, &windows).unwrap();
+        assert_eq!(board.features[0].onset, Some(Timestamp(40)));
+        assert_eq!(board.features[1].onset, None);
+        let histograms: Vec<&Histogram> = board.features[0]
+            .points
+            .iter()
+            .map(|p| &p.histogram)
+            .collect();
+        assert_eq!(histograms[3], &board.features[0].histogram);
+        assert_ne!(
+            histograms[1], histograms[3],
+            "each window has its own histogram"
+        );
+    }
+
+    #[test]
+    fn another_method_applies_where_it_can_at_its_own_threshold() {
+        let reference = window(0, 0.0, &["x", "y"]).features;
+        let windows = vec![window(1, 1.0, &["x", "y"])];
+        let mut rules = DriftRules::default();
+        rules.columns.insert(
+            "a".into(),
+            Options {
+                method: Some(Method::Psi),
+                threshold: Some(0.5),
+            },
+        );
+        let policy = drift_board(&ModelName::from("m"), &rules, &reference, &windows).unwrap();
+        assert_eq!(policy.features[0].method, "psi");
+        assert_eq!(policy.features[0].threshold, 0.5);
+
+        let ks = rules_with_method(&rules, Method::Ks, &reference);
+        let board = drift_board(&ModelName::from("m"), &ks, &reference, &windows).unwrap();
+        assert_eq!(board.features[0].method, "ks");
+        assert_eq!(board.features[0].threshold, 0.05);
+        assert!(board.features[0].points[0].p_value.is_some());
+        // KS needs numbers: the categorical feature keeps its default.
+        assert_eq!(board.features[1].method, policy.features[1].method);
+
+        assert_eq!(parse_method(Some("policy")).unwrap(), None);
+        assert_eq!(
+            parse_method(Some("hellinger")).unwrap(),
+            Some(Method::Hellinger)
+        );
+        assert!(parse_method(Some("magic")).is_err());
     }
 
     #[test]

@@ -37,39 +37,22 @@ pub(crate) fn std_dev(values: &[f64]) -> f64 {
 /// scipy's `wasserstein_distance(u, v)` on **sorted** samples: `sum |U(x_k) - V(x_k)| (x_{k+1} - x_k)`
 /// over the pooled sorted values, with `U`, `V` the empirical CDFs.
 pub fn wasserstein(u: &[f64], v: &[f64]) -> f64 {
-    let nu = u.len() as f64;
-    let nv = v.len() as f64;
-    let (mut i, mut j) = (0usize, 0usize);
-    let mut prev: Option<f64> = None;
-    let mut terms = Vec::with_capacity(u.len() + v.len());
-    while i < u.len() || j < v.len() {
-        let take_u = match (u.get(i), v.get(j)) {
-            (Some(a), Some(b)) => a <= b,
-            (Some(_), None) => true,
-            (None, Some(_)) | (None, None) => false,
-        };
-        let x = if take_u { u[i] } else { v[j] };
-        if let Some(p) = prev {
-            terms.push((i as f64 / nu - j as f64 / nv).abs() * (x - p));
-        }
-        if take_u {
-            i += 1;
-        } else {
-            j += 1;
-        }
-        prev = Some(x);
-    }
-    sum(terms)
+    crate::column::pooled_walk(u, v).wasserstein
 }
 
 /// Evidently's `wasserstein_distance_norm`: `W1(ref, cur) / max(std(ref), 0.001)`. Returns the
 /// distance and whether the floor was used.
 pub fn wasserstein_norm(reference: &[f64], current: &[f64]) -> (f64, bool) {
+    normed(reference, wasserstein(reference, current))
+}
+
+/// `w1 / max(std(reference), 0.001)` and whether the floor was used.
+pub(crate) fn normed(reference: &[f64], w1: f64) -> (f64, bool) {
     let sd = std_dev(reference);
     // NaN cannot occur (finite inputs), but a NaN deviation would take the floor too.
     let floored = sd.partial_cmp(&WASSERSTEIN_STD_FLOOR) != Some(std::cmp::Ordering::Greater);
     let norm = if floored { WASSERSTEIN_STD_FLOOR } else { sd };
-    (wasserstein(reference, current) / norm, floored)
+    (w1 / norm, floored)
 }
 
 /// `numpy.histogram_bin_edges(values, bins="sturges")` for values spanning `[min, max]`, `size` of
@@ -148,9 +131,9 @@ pub(crate) fn histogram_sorted(values: &[f64], edges: &[f64]) -> Vec<u64> {
 /// the pooled sample. Otherwise (and for categorical columns): one bin per distinct value.
 pub(crate) fn binned_proportions(data: &Prepared) -> Result<(Vec<f64>, Vec<f64>), DriftError> {
     match data {
-        Prepared::Numerical { reference, current }
-            if distinct_sorted(reference) > VALUE_BINNING_MAX_UNIQUE =>
-        {
+        Prepared::Numerical {
+            reference, current, ..
+        } if distinct_sorted(reference) > VALUE_BINNING_MAX_UNIQUE => {
             let min = reference[0].min(current[0]);
             let max = reference[reference.len() - 1].max(current[current.len() - 1]);
             let edges = sturges_edges(min, max, reference.len() + current.len())?;
@@ -162,9 +145,9 @@ pub(crate) fn binned_proportions(data: &Prepared) -> Result<(Vec<f64>, Vec<f64>)
                 c.iter().map(|&k| k as f64 / nc).collect(),
             ))
         }
-        Prepared::Numerical { reference, current } => {
-            Ok(table_proportions(&table_from_sorted(reference, current)))
-        }
+        Prepared::Numerical {
+            reference, current, ..
+        } => Ok(table_proportions(&table_from_sorted(reference, current))),
         Prepared::Categorical(table) => Ok(table_proportions(table)),
     }
 }
@@ -249,7 +232,9 @@ pub fn jensen_shannon(reference: &[f64], current: &[f64]) -> f64 {
 /// range (`w` the mean bin width).
 pub(crate) fn hellinger(data: &Prepared) -> Result<f64, DriftError> {
     let bc = match data {
-        Prepared::Numerical { reference, current } => {
+        Prepared::Numerical {
+            reference, current, ..
+        } => {
             let keys = table_from_sorted(reference, current).rows();
             let min = reference[0].min(current[0]);
             let max = reference[reference.len() - 1].max(current[current.len() - 1]);

@@ -8,10 +8,10 @@ use crate::column::{
     clean, pooled_distinct, table_from_sorted, Column, Kind, Prepared, SampleSummary, Table,
 };
 use crate::distance::{
-    binned_proportions, fill_zeroes, hellinger, jensen_shannon, kl, psi, wasserstein_norm,
+    binned_proportions, fill_zeroes, hellinger, jensen_shannon, kl, normed, psi,
 };
 use crate::error::DriftError;
-use crate::ks::{ks_2samp, KsPath};
+use crate::ks::{ks_2samp_with, KsPath};
 use crate::method::{default_method, Method};
 
 /// Dataset drift is declared when at least this share of columns drift (Evidently's default).
@@ -81,7 +81,9 @@ impl ColumnDrift {
 
 fn table_of(data: &Prepared) -> Table {
     match data {
-        Prepared::Numerical { reference, current } => table_from_sorted(reference, current),
+        Prepared::Numerical {
+            reference, current, ..
+        } => table_from_sorted(reference, current),
         Prepared::Categorical(t) => t.clone(),
     }
 }
@@ -115,8 +117,15 @@ pub fn compare(
         .unwrap_or_else(|| method.default_threshold());
     let mut notes = Vec::new();
     let (value, p_value) = match (method, &cleaned.data) {
-        (Method::Ks, Prepared::Numerical { reference, current }) => {
-            let out = ks_2samp(reference, current);
+        (
+            Method::Ks,
+            Prepared::Numerical {
+                reference,
+                current,
+                walk,
+            },
+        ) => {
+            let out = ks_2samp_with(reference, current, walk.ks_statistic);
             match out.path {
                 KsPath::Exact => {}
                 KsPath::Asymptotic => notes.push(Note::KsAsymptotic),
@@ -124,8 +133,13 @@ pub fn compare(
             }
             (out.statistic, Some(out.p_value))
         }
-        (Method::Wasserstein, Prepared::Numerical { reference, current }) => {
-            let (d, floored) = wasserstein_norm(reference, current);
+        (
+            Method::Wasserstein,
+            Prepared::Numerical {
+                reference, walk, ..
+            },
+        ) => {
+            let (d, floored) = normed(reference, walk.wasserstein);
             if floored {
                 notes.push(Note::ReferenceStdFloored);
             }
@@ -180,6 +194,46 @@ pub fn compare(
         current: cleaned.current,
         notes,
     })
+}
+
+/// [`compare`] for many columns at once, on as many threads as the machine has cores (each
+/// column is independent and the work is all CPU), results in the order given. The threads end
+/// before this returns: to the caller it is one synchronous call.
+pub fn compare_many(
+    jobs: &[(Column<'_>, Column<'_>, Options)],
+) -> Vec<Result<ColumnDrift, DriftError>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(jobs.len());
+    if threads <= 1 {
+        return jobs.iter().map(|(r, c, o)| compare(r, c, o)).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut done: Vec<(usize, Result<ColumnDrift, DriftError>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some((r, c, o)) = jobs.get(i) else {
+                            return out;
+                        };
+                        out.push((i, compare(r, c, o)));
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| {
+                w.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
 }
 
 /// One named column's drift, as listed in the dataset summary and the `gatehouse drift` JSON.

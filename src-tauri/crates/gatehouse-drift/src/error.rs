@@ -16,6 +16,38 @@ pub enum DriftError {
         /// What is wrong.
         message: String,
     },
+    /// A file could not be read as Parquet, or its structure is inconsistent.
+    #[error("{source_name}: {message}")]
+    Parquet {
+        /// Which input.
+        source_name: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// One column of an input cannot be read or compared.
+    #[error("{source_name}: column `{column}`: {message}")]
+    BadColumn {
+        /// Which input.
+        source_name: String,
+        /// The column.
+        column: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// An input has a header but no data rows.
+    #[error("{source_name}: no data rows")]
+    EmptyTable {
+        /// Which input.
+        source_name: String,
+    },
+    /// Comparing one column of two tables failed.
+    #[error("column `{column}`: {error}")]
+    InColumn {
+        /// The column.
+        column: String,
+        /// Why.
+        error: Box<DriftError>,
+    },
     /// A named column is missing from an input.
     #[error("{source_name} has no column `{column}`")]
     MissingColumn {

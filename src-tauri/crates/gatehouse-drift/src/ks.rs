@@ -41,34 +41,7 @@ pub struct KsOutcome {
 /// `cdf1 - cdf2` at every pooled value (counts `<=` divided by the sample size), then the larger of
 /// the maximum and minus the minimum.
 pub fn ks_statistic(a: &[f64], b: &[f64]) -> f64 {
-    let n1 = a.len() as f64;
-    let n2 = b.len() as f64;
-    let (mut i, mut j) = (0usize, 0usize);
-    let mut max_s = f64::NEG_INFINITY;
-    let mut min_s = f64::INFINITY;
-    while i < a.len() || j < b.len() {
-        let x = match (a.get(i), b.get(j)) {
-            (Some(&u), Some(&v)) => u.min(v),
-            (Some(&u), None) => u,
-            (None, Some(&v)) => v,
-            (None, None) => break,
-        };
-        while i < a.len() && a[i] <= x {
-            i += 1;
-        }
-        while j < b.len() && b[j] <= x {
-            j += 1;
-        }
-        let diff = i as f64 / n1 - j as f64 / n2;
-        max_s = max_s.max(diff);
-        min_s = min_s.min(diff);
-    }
-    let min_s = (-min_s).clamp(0.0, 1.0);
-    if min_s > max_s {
-        min_s
-    } else {
-        max_s
-    }
+    crate::column::pooled_walk(a, b).ks_statistic
 }
 
 fn gcd(mut a: u64, mut b: u64) -> u64 {
@@ -81,7 +54,12 @@ fn gcd(mut a: u64, mut b: u64) -> u64 {
 /// scipy's `ks_2samp(a, b)` (two-sided, `method='auto'`) on **sorted, non-empty, NaN-free**
 /// samples.
 pub fn ks_2samp(a: &[f64], b: &[f64]) -> KsOutcome {
-    let d = ks_statistic(a, b);
+    ks_2samp_with(a, b, ks_statistic(a, b))
+}
+
+/// [`ks_2samp`] with the statistic `d` already computed (by one walk that also gave the other
+/// pooled quantities).
+pub(crate) fn ks_2samp_with(a: &[f64], b: &[f64], d: f64) -> KsOutcome {
     let (n1, n2) = (a.len() as u64, b.len() as u64);
     if a.len().max(b.len()) <= MAX_EXACT_N {
         let g = gcd(n1, n2);

@@ -109,8 +109,9 @@ mod table;
 pub use column::{Categories, Column, Kind, SampleSummary};
 pub use distance::{jensen_shannon, kl, psi, wasserstein, wasserstein_norm, WASSERSTEIN_STD_FLOOR};
 pub use drift::{
-    compare, dataset, ColumnDrift, DatasetDrift, FeatureDrift, Note, Options, DEFAULT_DRIFT_SHARE,
+    compare, compare_many, dataset, ColumnDrift, DatasetDrift, FeatureDrift, Note, Options,
+    DEFAULT_DRIFT_SHARE,
 };
 pub use error::DriftError;
 pub use method::{default_method, Method, UnknownMethod, ALL_METHODS, SMALL_REFERENCE_MAX};
-pub use table::{compare_tables, Request, Table};
+pub use table::{compare_tables, Cells, Request, Table};

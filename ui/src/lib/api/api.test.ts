@@ -22,7 +22,9 @@ const {
   createWorkspaceHub,
   driftBoard,
   driftChart,
+  driftExport,
   driftHeatmap,
+  driftMarks,
   loopView,
   promotionRequests,
   registryModels,
@@ -113,18 +115,26 @@ describe('registry, promotion, audit, drift and alert commands', () => {
       ],
       [auditEvents, 'audit_events', undefined],
       [auditVerify, 'audit_verify', undefined],
-      [driftBoard, 'drift_board', undefined],
+      [() => driftBoard(), 'drift_board', { method: null }],
+      [() => driftBoard('ks'), 'drift_board', { method: 'ks' }],
       [
-        () => driftChart({ feature: 'income', chart: 'score', theme: 'dark' }),
+        () => driftChart({ feature: 'income', chart: 'score', theme: 'dark', method: null, window: null }),
         'drift_chart',
-        { feature: 'income', chart: 'score', theme: 'dark' },
+        { feature: 'income', chart: 'score', theme: 'dark', method: null, window: null },
       ],
       [
-        () => driftChart({ feature: 'plan', chart: 'histogram', theme: 'light' }),
+        () => driftChart({ feature: 'plan', chart: 'histogram', theme: 'light', method: 'psi', window: 3 }),
         'drift_chart',
-        { feature: 'plan', chart: 'histogram', theme: 'light' },
+        { feature: 'plan', chart: 'histogram', theme: 'light', method: 'psi', window: 3 },
       ],
-      [() => driftHeatmap({ theme: 'light' }), 'drift_heatmap', { theme: 'light' }],
+      [() => driftHeatmap({ theme: 'light', method: null }), 'drift_heatmap', { theme: 'light', method: null }],
+      [() => driftMarks({ feature: 'income', method: 'ks' }), 'drift_marks', { feature: 'income', method: 'ks' }],
+      [
+        () =>
+          driftExport({ feature: 'income', chart: 'score', theme: 'light', method: null, window: 2, format: 'png' }),
+        'drift_export',
+        { feature: 'income', chart: 'score', theme: 'light', method: null, window: 2, format: 'png' },
+      ],
       [() => alertsList(), 'alerts_list', { owner: null }],
       [() => alertsList('ml-oncall'), 'alerts_list', { owner: 'ml-oncall' }],
       [
@@ -144,7 +154,7 @@ describe('registry, promotion, audit, drift and alert commands', () => {
 
   it('reject with the server\'s ErrorReport', async () => {
     invoke.mockRejectedValue({ code: 'not_found', message: 'no feature `nope`' });
-    await expect(driftChart({ feature: 'nope', chart: 'score', theme: 'light' })).rejects.toEqual({
+    await expect(driftChart({ feature: 'nope', chart: 'score', theme: 'light', method: null, window: null })).rejects.toEqual({
       code: 'not_found',
       message: 'no feature `nope`',
     });

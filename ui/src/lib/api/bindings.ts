@@ -777,7 +777,11 @@ drifted: boolean,
 /**
  * Share of missing values in the window.
  */
-missing_share: number, };
+missing_share: number, 
+/**
+ * Reference against this window.
+ */
+histogram: Histogram, };
 
 export type Histogram = { 
 /**
@@ -826,7 +830,12 @@ histogram: Histogram,
 /**
  * Share of missing values in the reference.
  */
-reference_missing_share: number, };
+reference_missing_share: number, 
+/**
+ * When the drift the feature shows now began: the end of the first window of its trailing
+ * run of drifting windows. `None` when the latest window does not drift.
+ */
+onset: Timestamp | null, };
 
 export type WindowDrift = { 
 /**
@@ -863,6 +872,20 @@ windows: Array<WindowDrift>,
  * The share of drifting features that makes dataset drift.
  */
 drift_share: number, };
+
+export type ChartMark = { 
+/**
+ * The window: an index into the feature's points.
+ */
+window: number, 
+/**
+ * Pixels from the chart's left edge.
+ */
+x: number, 
+/**
+ * Pixels from the chart's top edge.
+ */
+y: number, };
 
 export type SystemSignal = "latency_p50" | "latency_p95" | "latency_p99" | "error_rate" | "request_rate" | "cpu" | "memory" | "queue";
 

@@ -8,6 +8,7 @@ import type {
   AlertId,
   Analysis,
   AuditEvent,
+  ChartMark,
   ErrorCode,
   ErrorReport,
   LearnProgress,
@@ -240,22 +241,58 @@ export function auditVerify(): Promise<Verification> {
   return call<Verification>('audit_verify');
 }
 
-/** The drift board of the policy's model: per feature, the score per window and histograms. */
-export function driftBoard(): Promise<DriftBoard> {
-  return call<DriftBoard>('drift_board');
+/**
+ * The drift board of the policy's model: per feature, the score per window and histograms;
+ * through `method` for every feature it applies to instead of the policy's methods, if given.
+ */
+export function driftBoard(method: string | null = null): Promise<DriftBoard> {
+  return call<DriftBoard>('drift_board', { method });
 }
 
 /** A chart theme: the panel's, so the SVG matches the page around it. */
 export type ChartTheme = 'light' | 'dark';
 
-/** One feature's chart as SVG text: its score over time, or reference vs. latest histogram. */
-export function driftChart(args: { feature: string; chart: 'score' | 'histogram'; theme: ChartTheme }): Promise<string> {
-  return call<string>('drift_chart', { feature: args.feature, chart: args.chart, theme: args.theme });
+/** What the Drift view shows a chart of: the method it looks through and the window picked. */
+export type DriftChoice = { method: string | null; window: number | null };
+
+/**
+ * One feature's chart as SVG text: its score over time (the picked window ringed), or reference
+ * vs. the picked window's histogram (the latest if none).
+ */
+export function driftChart(
+  args: { feature: string; chart: 'score' | 'histogram'; theme: ChartTheme } & DriftChoice,
+): Promise<string> {
+  return call<string>('drift_chart', {
+    feature: args.feature,
+    chart: args.chart,
+    theme: args.theme,
+    method: args.method,
+    window: args.window,
+  });
+}
+
+/** Where the score chart of `feature` draws each window, in the chart's pixels. */
+export function driftMarks(args: { feature: string; method: string | null }): Promise<ChartMark[]> {
+  return call<ChartMark[]>('drift_marks', { feature: args.feature, method: args.method });
 }
 
 /** The features × windows heatmap as SVG text. */
-export function driftHeatmap(args: { theme: ChartTheme }): Promise<string> {
-  return call<string>('drift_heatmap', { theme: args.theme });
+export function driftHeatmap(args: { theme: ChartTheme; method: string | null }): Promise<string> {
+  return call<string>('drift_heatmap', { theme: args.theme, method: args.method });
+}
+
+/** Writes the chart as shown to the workspace's `exports/` folder; resolves to the file's path. */
+export function driftExport(
+  args: { feature: string | null; chart: 'score' | 'histogram' | 'heatmap'; theme: ChartTheme; format: 'svg' | 'png' } & DriftChoice,
+): Promise<string> {
+  return call<string>('drift_export', {
+    feature: args.feature,
+    chart: args.chart,
+    theme: args.theme,
+    method: args.method,
+    window: args.window,
+    format: args.format,
+  });
 }
 
 /** The followed model's signals over the last `rangeMinutes`: system signals per version, drift,
