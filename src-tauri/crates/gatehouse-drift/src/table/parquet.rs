@@ -48,7 +48,7 @@ enum Plan {
 impl Table {
     /// Reads a Parquet file's bytes. `name` names the input in errors.
     ///
-    /// The checks in [`CheckedPages`] cover what corrupted files most often break in the common
+    /// The page checks (`CheckedPages`) cover what corrupted files most often break in the common
     /// encodings; the `parquet` crate's rarer decoders (byte-stream-split, delta) still index
     /// without checking, so a panic inside the decoder is caught here and reported as a corrupted
     /// file rather than ending the program.
