@@ -614,6 +614,36 @@ mod tests {
     }
 
     #[test]
+    fn the_policy_names_some_queries_and_keeps_the_defaults_of_the_rest() {
+        let base = "[workspace]\nname = \"t\"\nmodel = \"churn\"\n";
+        let text = format!("{base}[monitor]\nrequests_total = \"requests\"\ncpu = 'sum by (version) (rate(cpu{{model=\"$model\"}}[1m]))'\n");
+        let policy = Policy::parse(&text, "gatehouse.toml").unwrap();
+        assert_eq!(policy.monitor.requests_total, "requests");
+        assert!(policy.monitor.cpu.contains("rate(cpu"));
+        assert_eq!(
+            policy.monitor.latency_histogram,
+            MonitorQueries::default().latency_histogram
+        );
+        let err = Policy::parse(
+            &format!("{base}[monitor]\nlatency = \"x\"\n"),
+            "gatehouse.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("line 5") && err.contains("unknown field `latency`"),
+            "{err}"
+        );
+        let err = Policy::parse(
+            &format!("{base}[monitor]\nrate_window = \"soon\"\n"),
+            "gatehouse.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("`rate_window`"), "{err}");
+    }
+
+    #[test]
     fn queries_are_checked() {
         assert!(MonitorQueries::default().check().is_ok());
         let bad = MonitorQueries {
