@@ -9,12 +9,12 @@ use std::time::Duration;
 use gatehouse_core::audit::{AuditDraft, AuditEvent};
 use gatehouse_core::demo::{DemoAction, DemoWorkspace};
 use gatehouse_core::gate::{GateOverride, LatestReadings};
+use gatehouse_core::hook::NoHooks;
 use gatehouse_core::layout::layout_for;
 use gatehouse_core::learn::{
     complete_step, team_progress, tour_view, LearnItem, LearnProgress, MemberProgress,
     ProgressStore, StepId, Tour, TourSource, TourView, DEFAULT_TOUR, TOUR_FILE,
 };
-use gatehouse_core::hook::NoHooks;
 use gatehouse_core::monitor::{SampleValues, SampleWindow, Samples};
 use gatehouse_core::policy::UserName;
 use gatehouse_core::policy::{Policy, POLICY_FILE};
