@@ -25,7 +25,8 @@ roles = ["admin"]
 production_pointer = "champion"
 "#;
 
-/// The Registry view's models as drawn: name → (pointers, versions), tab by tab.
+/// The Registry view's models as drawn, tab by tab: description, pointers, and each version
+/// with its source run.
 fn registry_shown(s: &Session) -> Result<RestRegistry> {
     let tabs: Vec<String> = serde_json::from_value(s.execute(
         "return [...document.querySelectorAll('[data-testid=model-tab]')].map(e => e.dataset.model);",
@@ -43,12 +44,13 @@ fn registry_shown(s: &Session) -> Result<RestRegistry> {
              return {
                pointers: Object.fromEntries([...m.querySelectorAll('[data-testid=pointer]')]
                  .map(p => [p.dataset.pointer, p.dataset.version])),
-               versions: [...m.querySelectorAll('[data-testid=version-row]')].map(r => r.dataset.version),
+               versions: [...m.querySelectorAll('[data-testid=version-row]')]
+                 .map(r => [r.dataset.version, r.cells[2].title]),
                description: m.querySelector('.title p')?.textContent ?? '',
              };",
             json!([]),
         )?;
-        let versions: Vec<String> = serde_json::from_value(model["versions"].clone())?;
+        let versions: Vec<(String, String)> = serde_json::from_value(model["versions"].clone())?;
         shown.insert(
             name,
             RestModel {
@@ -56,7 +58,13 @@ fn registry_shown(s: &Session) -> Result<RestRegistry> {
                 aliases: serde_json::from_value(model["pointers"].clone())?,
                 versions: versions
                     .into_iter()
-                    .map(|v| (v, RestVersion::default()))
+                    .map(|(v, run_id)| {
+                        let version = RestVersion {
+                            run_id,
+                            ..RestVersion::default()
+                        };
+                        (v, version)
+                    })
                     .collect(),
             },
         );
@@ -65,13 +73,16 @@ fn registry_shown(s: &Session) -> Result<RestRegistry> {
 }
 
 /// What the REST API returns, reduced to what the view draws: descriptions, aliases, version
-/// numbers.
+/// numbers and their runs.
 fn drawable(registry: RestRegistry) -> RestRegistry {
     registry
         .into_iter()
         .map(|(name, mut m)| {
             for v in m.versions.values_mut() {
-                *v = RestVersion::default();
+                *v = RestVersion {
+                    run_id: std::mem::take(&mut v.run_id),
+                    ..RestVersion::default()
+                };
             }
             (name, m)
         })
