@@ -11,6 +11,9 @@ export const RANGES: readonly { minutes: number; label: string }[] = [
   { minutes: 4320, label: '3 d' },
 ];
 
+/** The range shown first for the demo's serving stream, whose windows are an hour each. */
+export const DEMO_RANGE = 1440;
+
 /** How often the view reads again while open (a workspace change reads at once, too). */
 export const REFRESH_MS = 15_000;
 
