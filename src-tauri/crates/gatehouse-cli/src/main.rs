@@ -369,10 +369,8 @@ fn read_table(path: &std::path::Path) -> Result<gatehouse_drift::Table, Error> {
         .map(str::to_lowercase);
     let table = match extension.as_deref() {
         Some("parquet" | "pq") => gatehouse_drift::Table::from_parquet(&name, bytes),
-        Some("csv" | "txt") | None if !bytes.starts_with(b"PAR1") => {
-            gatehouse_drift::Table::from_csv(&name, &bytes)
-        }
-        None => gatehouse_drift::Table::from_parquet(&name, bytes),
+        None if bytes.starts_with(b"PAR1") => gatehouse_drift::Table::from_parquet(&name, bytes),
+        Some("csv" | "txt") | None => gatehouse_drift::Table::from_csv(&name, &bytes),
         Some(other) => {
             return Err(Error::Invalid(format!(
                 "{name}: .{other} files are not read; give CSV or Parquet"

@@ -142,6 +142,7 @@ fn decode(name: &str, bytes: Vec<u8>) -> Result<Table, DriftError> {
                 cells: &mut cells[i],
                 plan,
                 first_row: seen,
+                not_utf8: None,
             };
             let read = match reader {
                 ColumnReader::Int32ColumnReader(r) => {
@@ -294,6 +295,8 @@ struct Sink<'a> {
     plan: &'a Plan,
     /// The file row of this chunk's first value, for messages.
     first_row: usize,
+    /// The file row (0-based) of the first text value that is not UTF-8, if any.
+    not_utf8: Option<usize>,
 }
 
 impl Sink<'_> {
@@ -348,10 +351,14 @@ impl Sink<'_> {
 
     fn text(&mut self, bytes: &[u8]) {
         if let Cells::Text(v) = self.cells {
-            // Invalid UTF-8 is kept as a marker and reported by `utf8_error` with its row.
-            v.push(Some(
-                std::str::from_utf8(bytes).map_or_else(|_| INVALID_UTF8.to_owned(), str::to_owned),
-            ));
+            match std::str::from_utf8(bytes) {
+                Ok(text) => v.push(Some(text.to_owned())),
+                Err(_) => {
+                    // Reported by `utf8_error` once the chunk is read, with its row.
+                    self.not_utf8 = self.not_utf8.or(Some(v.len()));
+                    v.push(None);
+                }
+            }
         }
     }
 
@@ -368,19 +375,10 @@ impl Sink<'_> {
     }
 
     fn utf8_error(&self) -> Option<String> {
-        let Cells::Text(v) = &*self.cells else {
-            return None;
-        };
-        v[self.first_row..]
-            .iter()
-            .position(|c| c.as_deref() == Some(INVALID_UTF8))
-            .map(|i| format!("row {}: text is not UTF-8", self.first_row + i + 1))
+        self.not_utf8
+            .map(|row| format!("row {}: text is not UTF-8", row + 1))
     }
 }
-
-/// Stands for a cell whose bytes are not UTF-8 until the chunk is checked (a NUL cannot start
-/// text a writer meant as a label, so the marker cannot be confused with data).
-const INVALID_UTF8: &str = "\0invalid utf-8";
 
 /// Reads one column chunk into `sink`, with missing values where the definition level says so.
 /// Stops with an error as soon as the chunk holds more rows than `group_rows`.
