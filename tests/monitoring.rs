@@ -238,12 +238,21 @@ async fn the_monitor_view_reads_every_version_from_prometheus_and_fails_loudly_w
             "p99",
         );
     }
-    // The history has no saturation metrics: the view says so instead of drawing nothing.
-    assert!(
-        view.missing.iter().any(|m| m.starts_with("CPU")),
-        "{:?}",
-        view.missing
-    );
+    // Saturation, from the default queries of `[monitor]`.
+    for v in &TRAFFIC {
+        close(latest(SystemSignal::Cpu, v.version), v.cpu_cores, "cpu");
+        close(
+            latest(SystemSignal::Memory, v.version),
+            (v.memory_mib * 1_048_576) as f64,
+            "memory",
+        );
+        close(
+            latest(SystemSignal::Queue, v.version),
+            v.queue as f64,
+            "queue",
+        );
+    }
+    assert!(view.missing.is_empty(), "{:?}", view.missing);
     // The lines span the loaded history, one point per step.
     let p95 = view.of(SystemSignal::LatencyP95);
     assert!(

@@ -169,7 +169,8 @@ pub const MINUTES: i64 = 180;
 /// The minute the feature's distribution changes.
 pub const SHIFT_MINUTE: i64 = 90;
 
-/// What each version serves per minute: observations per latency bin, successes, failures.
+/// What each version serves per minute (observations per latency bin, successes, failures) and
+/// how loaded it is (CPU, memory, queue), constant over the history.
 pub struct VersionTraffic {
     /// The version label.
     pub version: &'static str,
@@ -179,6 +180,12 @@ pub struct VersionTraffic {
     pub ok_per_minute: u64,
     /// Failed requests per minute.
     pub errors_per_minute: u64,
+    /// CPU in use, cores.
+    pub cpu_cores: f64,
+    /// Resident memory, MiB.
+    pub memory_mib: u64,
+    /// Requests waiting.
+    pub queue: u64,
 }
 
 /// The history's traffic: version 4 (stable) and 5 (a slower canary that fails more).
@@ -188,12 +195,18 @@ pub const TRAFFIC: [VersionTraffic; 2] = [
         latency_per_minute: [30, 40, 20, 8, 2, 0],
         ok_per_minute: 98,
         errors_per_minute: 2,
+        cpu_cores: 0.25,
+        memory_mib: 512,
+        queue: 2,
     },
     VersionTraffic {
         version: "5",
         latency_per_minute: [10, 20, 40, 20, 8, 2],
         ok_per_minute: 90,
         errors_per_minute: 10,
+        cpu_cores: 0.5,
+        memory_mib: 640,
+        queue: 7,
     },
 ];
 
@@ -258,6 +271,38 @@ pub fn openmetrics(start_s: i64) -> String {
                     r#"http_requests_total{{model="churn",version="{}",code="{code}"}} {} {t}"#,
                     v.version,
                     per_minute * minute as u64
+                );
+            }
+        }
+    }
+    out.push_str("# TYPE process_cpu_seconds counter\n");
+    for minute in 0..=MINUTES {
+        let t = start_s + minute * 60;
+        for v in &TRAFFIC {
+            let _ = writeln!(
+                out,
+                r#"process_cpu_seconds_total{{model="churn",version="{}"}} {} {t}"#,
+                v.version,
+                v.cpu_cores * 60.0 * minute as f64
+            );
+        }
+    }
+    let gauges: [(&str, fn(&VersionTraffic) -> u64); 2] = [
+        ("process_resident_memory_bytes", |v| {
+            v.memory_mib * 1_048_576
+        }),
+        ("inference_queue_depth", |v| v.queue),
+    ];
+    for (name, value) in gauges {
+        let _ = writeln!(out, "# TYPE {name} gauge");
+        for minute in 0..=MINUTES {
+            let t = start_s + minute * 60;
+            for v in &TRAFFIC {
+                let _ = writeln!(
+                    out,
+                    r#"{name}{{model="churn",version="{}"}} {} {t}"#,
+                    v.version,
+                    value(v)
                 );
             }
         }

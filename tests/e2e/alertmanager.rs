@@ -103,6 +103,12 @@ fn an_alert_posted_to_alertmanager_is_acknowledged_in_the_window_and_the_monitor
     let p95_4 = monitor_cell(s, "4", "latency_p95")?;
     let ms = |t: &str| t.trim_end_matches(" ms").parse::<f64>().unwrap_or(f64::NAN);
     assert!(ms(&p95_5) > ms(&p95_4), "{p95_5} vs {p95_4}");
+    // Saturation: version 5 holds 640 MiB with 7 requests waiting, version 4 512 MiB and 2.
+    assert_eq!(monitor_cell(s, "5", "memory")?, "640 MiB");
+    assert_eq!(monitor_cell(s, "4", "memory")?, "512 MiB");
+    assert_eq!(monitor_cell(s, "5", "queue")?, "7");
+    assert!(monitor_cell(s, "5", "cpu")?.ends_with(" cores"));
+    assert!(s.find_all("[data-testid=monitor-missing]")?.is_empty());
     let charts = s.find_all("[data-testid=monitor-chart]")?;
     assert!(charts.len() >= 8, "{} charts", charts.len());
     panel.save_screenshot("monitor-prometheus.png")?;
