@@ -287,13 +287,7 @@ pub fn openmetrics(start_s: i64) -> String {
             );
         }
     }
-    let gauges: [(&str, fn(&VersionTraffic) -> u64); 2] = [
-        ("process_resident_memory_bytes", |v| {
-            v.memory_mib * 1_048_576
-        }),
-        ("inference_queue_depth", |v| v.queue),
-    ];
-    for (name, value) in gauges {
+    for name in ["process_resident_memory_bytes", "inference_queue_depth"] {
         let _ = writeln!(out, "# TYPE {name} gauge");
         for minute in 0..=MINUTES {
             let t = start_s + minute * 60;
@@ -302,7 +296,11 @@ pub fn openmetrics(start_s: i64) -> String {
                     out,
                     r#"{name}{{model="churn",version="{}"}} {} {t}"#,
                     v.version,
-                    value(v)
+                    if name == "inference_queue_depth" {
+                        v.queue
+                    } else {
+                        v.memory_mib * 1_048_576
+                    }
                 );
             }
         }
