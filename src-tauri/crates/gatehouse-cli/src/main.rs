@@ -259,18 +259,6 @@ enum ConnectCommand {
         #[arg(long)]
         password_stdin: bool,
     },
-}
-
-#[derive(Debug, Subcommand)]
-enum AuditCommand {
-    /// Check the hash chain; names the first edited, inserted or deleted event
-    Verify,
-    /// Write the log as JSON Lines
-    Export {
-        /// Output file [default: standard output]
-        #[arg(long, value_name = "FILE")]
-        out: Option<PathBuf>,
-    },
     /// A Prometheus as the metrics source (checked with its build information)
     Prometheus {
         /// The server's base URL
@@ -292,6 +280,18 @@ enum AuditCommand {
         /// Read the password or token from standard input
         #[arg(long)]
         password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain; names the first edited, inserted or deleted event
+    Verify,
+    /// Write the log as JSON Lines
+    Export {
+        /// Output file [default: standard output]
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
 }
 
@@ -630,7 +630,6 @@ async fn run(cli: Cli) -> Result<(), Error> {
         }
         Command::Status => {
             let (ws, policy) = open(&dir, &actor, &clock).await?;
-            // The loop shows the models of the registry the policy names, as the panel does.
             let registry = AnyRegistry::for_policy(&policy, &ws)?;
             let mut status = live_loop_status(&policy, &ws, &registry, clock.now()).await?;
             registry.describe(&mut status).await?;
