@@ -127,49 +127,6 @@ impl AppState {
         });
     }
 
-    /// Every `every`, reads the workspace's alerts and shows a desktop notification for each that
-    /// starts firing and is owned by an owner the acting user belongs to. Alerts already firing
-    /// when the panel opens are not news; an alert source that cannot be read is skipped until
-    /// it can (the Alerts view says why).
-    pub fn start_alert_watch(&self, app: tauri::AppHandle, every: std::time::Duration) {
-        use tauri_plugin_notification::NotificationExt as _;
-        let (Ok(ws), Ok(user)) = (self.workspace(), self.user()) else {
-            return;
-        };
-        let (ws, user) = (ws.clone(), user.clone());
-        tauri::async_runtime::spawn(async move {
-            let mut seen: Option<std::collections::BTreeSet<gatehouse_core::alert::AlertId>> = None;
-            loop {
-                if let Ok(alerts) = current_alerts(&ws).await {
-                    if let Some(seen) = &seen {
-                        for alert in gatehouse_core::alert::newly_firing_for(&alerts, seen, &user) {
-                            let owner = alert.owner.as_ref().map_or("", |o| o.name.as_str());
-                            let body = match &alert.summary {
-                                Some(summary) => format!("{summary} · {owner}"),
-                                None => owner.to_owned(),
-                            };
-                            // No notification service (a headless session) is no reason to stop.
-                            let _ = app
-                                .notification()
-                                .builder()
-                                .title(format!("{} ({})", alert.name, alert.severity.id()))
-                                .body(body)
-                                .show();
-                        }
-                    }
-                    seen = Some(
-                        alerts
-                            .iter()
-                            .filter(|a| a.state == gatehouse_core::alert::AlertState::Firing)
-                            .map(|a| a.id.clone())
-                            .collect(),
-                    );
-                }
-                tokio::time::sleep(every).await;
-            }
-        });
-    }
-
     /// The open workspace.
     pub fn workspace(&self) -> Result<&Workspace, IpcError> {
         self.workspace

@@ -599,6 +599,15 @@ mod raw {
         members: Vec<Spanned<String>>,
     }
 
+    #[derive(Deserialize, Default)]
+    #[serde(deny_unknown_fields)]
+    struct OwnershipTable {
+        #[serde(default)]
+        models: BTreeMap<String, Spanned<String>>,
+        #[serde(default)]
+        alerts: BTreeMap<String, Spanned<String>>,
+    }
+
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct User {
@@ -618,15 +627,6 @@ mod raw {
         runbook: Option<String>,
         #[serde(default)]
         checks: Vec<Spanned<Check>>,
-    }
-
-    #[derive(Deserialize, Default)]
-    #[serde(deny_unknown_fields)]
-    struct OwnershipTable {
-        #[serde(default)]
-        models: BTreeMap<String, Spanned<String>>,
-        #[serde(default)]
-        alerts: BTreeMap<String, Spanned<String>>,
     }
 
     #[derive(Deserialize)]
@@ -1413,6 +1413,16 @@ mod tests {
     }
 
     #[test]
+    fn the_ownership_map_names_known_owners() {
+        let text = format!("{MINIMAL}[owners.sre]\nname = \"SRE\"\n[ownership.alerts]\nHighLatency = \"sre\"\n[ownership.models]\nchurn = \"sre\"\n");
+        let policy = Policy::parse(&text, "gatehouse.toml").unwrap();
+        assert_eq!(policy.ownership.alerts["HighLatency"].as_str(), "sre");
+        assert_eq!(policy.ownership.models["churn"].as_str(), "sre");
+        let text = format!("{MINIMAL}[ownership.alerts]\nHighLatency = \"ghost\"\n");
+        check_error(&text, 5, "`ownership.alerts.HighLatency` names `ghost`");
+    }
+
+    #[test]
     fn backends_need_a_url_of_their_kind() {
         let text = format!("{MINIMAL}[backends.registry]\nkind = \"mlflow\"\n");
         check_error(&text, 4, "`backends.registry.url` is required");
@@ -1501,16 +1511,6 @@ mod tests {
     }
 
     const ROLLOUT: &str = "[rollout]\nkind = \"canary\"\nauto_rollback = true\n[[rollout.metrics]]\nname = \"error rate\"\nsignal = \"rollout.error_rate_ratio\"\nsuccess = \"value <= 1.5\"\nfailure = \"value > 2\"\ninterval = \"1m\"\ncount = 5\nfailure_limit = 2\n";
-
-    #[test]
-    fn the_ownership_map_names_known_owners() {
-        let text = format!("{MINIMAL}[owners.sre]\nname = \"SRE\"\n[ownership.alerts]\nHighLatency = \"sre\"\n[ownership.models]\nchurn = \"sre\"\n");
-        let policy = Policy::parse(&text, "gatehouse.toml").unwrap();
-        assert_eq!(policy.ownership.alerts["HighLatency"].as_str(), "sre");
-        assert_eq!(policy.ownership.models["churn"].as_str(), "sre");
-        let text = format!("{MINIMAL}[ownership.alerts]\nHighLatency = \"ghost\"\n");
-        check_error(&text, 5, "`ownership.alerts.HighLatency` names `ghost`");
-    }
 
     #[test]
     fn a_rollout_section_is_read_and_checked() {

@@ -98,6 +98,51 @@ pub async fn loop_status(
     })
 }
 
+/// The loop as the panel and `gatehouse status` show it: [`loop_status`], with the rollout gate
+/// judged by the live analysis of the rollout in progress where the policy has `[rollout]`. An
+/// analysis that cannot be made leaves that gate unknown, never the whole loop unreadable.
+pub async fn live_loop_status<S, R>(
+    policy: &Policy,
+    store: &S,
+    registry: &R,
+    now: Timestamp,
+) -> Result<LoopStatus, Error>
+where
+    S: PromotionStore + WorkspaceRead + ReadingHistory + Sync,
+    R: Registry + Sync,
+{
+    let mut status = loop_status(policy, store, now).await?;
+    match live_analysis(policy, store, registry, now).await {
+        Ok(live) => with_rollout(&mut status, Ok(live.as_ref()), now),
+        Err(e) => with_rollout(&mut status, Err(&e.report()), now),
+    }
+    Ok(status)
+}
+
+/// Judges the rollout gate of `status` by `live` (nothing to do without one) and derives the
+/// stages' states again.
+pub fn with_rollout(
+    status: &mut LoopStatus,
+    live: Result<Option<&LiveAnalysis>, &ErrorReport>,
+    now: Timestamp,
+) {
+    let live = match live {
+        Ok(None) => return,
+        Ok(Some(live)) => Ok(live),
+        Err(e) => Err(e),
+    };
+    if let Some(gate) = status
+        .gates
+        .iter_mut()
+        .find(|g| g.id.as_str() == ROLLOUT_GATE)
+    {
+        judge_rollout_gate(gate, live, now);
+    }
+    for stage in &mut status.stages {
+        stage.state = stage_state(stage.id, &status.gates);
+    }
+}
+
 /// Shows the alerts about the followed model on the loop: the monitor stage says how many fire
 /// and how many are acknowledged, and the retrain-trigger gate's summary names the ones firing,
 /// since they are what its owner weighs before opening the loop again. States do not change: a
@@ -166,51 +211,6 @@ pub fn with_models(status: &mut LoopStatus, models: &[Model]) {
     let model = models.iter().find(|m| m.name == status.model);
     for stage in &mut status.stages {
         stage.detail = model.map(|m| stage_detail(stage.id, m)).unwrap_or_default();
-    }
-}
-
-/// The loop as the panel and `gatehouse status` show it: [`loop_status`], with the rollout gate
-/// judged by the live analysis of the rollout in progress where the policy has `[rollout]`. An
-/// analysis that cannot be made leaves that gate unknown, never the whole loop unreadable.
-pub async fn live_loop_status<S, R>(
-    policy: &Policy,
-    store: &S,
-    registry: &R,
-    now: Timestamp,
-) -> Result<LoopStatus, Error>
-where
-    S: PromotionStore + WorkspaceRead + ReadingHistory + Sync,
-    R: Registry + Sync,
-{
-    let mut status = loop_status(policy, store, now).await?;
-    match live_analysis(policy, store, registry, now).await {
-        Ok(live) => with_rollout(&mut status, Ok(live.as_ref()), now),
-        Err(e) => with_rollout(&mut status, Err(&e.report()), now),
-    }
-    Ok(status)
-}
-
-/// Judges the rollout gate of `status` by `live` (nothing to do without one) and derives the
-/// stages' states again.
-pub fn with_rollout(
-    status: &mut LoopStatus,
-    live: Result<Option<&LiveAnalysis>, &ErrorReport>,
-    now: Timestamp,
-) {
-    let live = match live {
-        Ok(None) => return,
-        Ok(Some(live)) => Ok(live),
-        Err(e) => Err(e),
-    };
-    if let Some(gate) = status
-        .gates
-        .iter_mut()
-        .find(|g| g.id.as_str() == ROLLOUT_GATE)
-    {
-        judge_rollout_gate(gate, live, now);
-    }
-    for stage in &mut status.stages {
-        stage.state = stage_state(stage.id, &status.gates);
     }
 }
 
