@@ -9,6 +9,7 @@ pub mod access;
 pub mod alert;
 pub mod audit;
 pub mod demo;
+pub mod drift_source;
 pub mod error;
 pub mod gate;
 pub mod hook;

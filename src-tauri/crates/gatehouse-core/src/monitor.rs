@@ -3,6 +3,11 @@
 //! [`DriftBoard`]: per feature, the score over time against its threshold, the reference and
 //! latest histograms, and the missing-value rates; per window, the share of drifting features.
 //!
+//! Samples come through the [`Samples`] port: raw values from the workspace (its serving
+//! stream), or histograms (`SampleValues::Binned`) from Prometheus as the policy's
+//! `[drift.prometheus]` table says ([`crate::drift_source`]); binned features are compared by
+//! [`gatehouse_drift::compare_binned`], with the methods that make sense on bins.
+//!
 //! The Drift view may look at the stream through another method than the policy's
 //! ([`rules_with_method`]): the board is then recomputed with that method for every feature it
 //! applies to, at the method's default threshold, and nothing is stored.
@@ -10,8 +15,8 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 
-pub use gatehouse_drift::Method;
-use gatehouse_drift::{compare, Column, Kind, Options};
+use gatehouse_drift::{compare, compare_binned, Column, ColumnDrift, DriftError, Kind, Options};
+pub use gatehouse_drift::{Bins, Method};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
@@ -30,7 +35,8 @@ pub enum FeatureKind {
     Categorical,
 }
 
-/// A feature's values in one sample. Missing values are `NaN` (numbers) or `None` (categories).
+/// A feature's values in one sample. Missing values are `NaN` (numbers) or `None` (categories);
+/// a histogram has no values left, only its bins' counts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "values", rename_all = "snake_case")]
 pub enum SampleValues {
@@ -38,22 +44,44 @@ pub enum SampleValues {
     Numerical(Vec<f64>),
     /// Categories.
     Categorical(Vec<Option<String>>),
+    /// Numbers already binned: a histogram's counts per bin.
+    Binned(Bins),
 }
 
 impl SampleValues {
-    /// The kind of the values.
+    /// The kind of the values (a histogram's are numbers).
     pub fn kind(&self) -> FeatureKind {
         match self {
-            SampleValues::Numerical(_) => FeatureKind::Numerical,
+            SampleValues::Numerical(_) | SampleValues::Binned(_) => FeatureKind::Numerical,
             SampleValues::Categorical(_) => FeatureKind::Categorical,
         }
     }
 
-    fn column(&self) -> Column<'_> {
+    /// The values as the engine's column, unless they are binned.
+    fn raw(&self) -> Option<Column<'_>> {
         match self {
-            SampleValues::Numerical(v) => Column::Numerical(v),
-            SampleValues::Categorical(v) => Column::categorical_owned(v),
+            SampleValues::Numerical(v) => Some(Column::Numerical(v)),
+            SampleValues::Categorical(v) => Some(Column::categorical_owned(v)),
+            SampleValues::Binned(_) => None,
         }
+    }
+}
+
+/// The drift of `current` against `reference`: raw samples through [`compare`], histograms
+/// through [`compare_binned`]; a histogram against raw values is refused.
+fn compare_values(
+    reference: &SampleValues,
+    current: &SampleValues,
+    options: &Options,
+) -> Result<ColumnDrift, DriftError> {
+    match (reference, current) {
+        (SampleValues::Binned(r), SampleValues::Binned(c)) => compare_binned(r, c, options),
+        (r, c) => match (r.raw(), c.raw()) {
+            (Some(r), Some(c)) => compare(&r, &c, options),
+            _ => Err(DriftError::BadBins(
+                "one side is a histogram and the other raw values".into(),
+            )),
+        },
     }
 }
 
@@ -193,6 +221,10 @@ pub struct DriftRules {
     #[cfg_attr(feature = "bindings", ts(skip))]
     #[serde(skip)]
     pub columns: BTreeMap<String, Options>,
+    /// Where the features' histograms are read in Prometheus, when the policy says so.
+    #[cfg_attr(feature = "bindings", ts(skip))]
+    #[serde(skip)]
+    pub prometheus: Option<crate::drift_source::HistogramSource>,
 }
 
 impl Default for DriftRules {
@@ -200,6 +232,7 @@ impl Default for DriftRules {
         DriftRules {
             drift_share: gatehouse_drift::DEFAULT_DRIFT_SHARE,
             columns: BTreeMap::new(),
+            prometheus: None,
         }
     }
 }
@@ -221,9 +254,23 @@ fn shares(counts: &[usize]) -> Vec<f64> {
 }
 
 /// Reference and current shares over common bins: equal-width bins over the pooled finite range
-/// for numbers, every category seen on either side for categories.
+/// for numbers, every category seen on either side for categories, a histogram's own bins.
 pub fn histogram(reference: &SampleValues, current: &SampleValues) -> Histogram {
     match (reference, current) {
+        (SampleValues::Binned(r), SampleValues::Binned(c)) if r.upper_bounds == c.upper_bounds => {
+            let counts = |b: &Bins| -> Vec<f64> {
+                let total = b.total();
+                b.counts
+                    .iter()
+                    .map(|n| if total > 0.0 { n / total } else { 0.0 })
+                    .collect()
+            };
+            Histogram {
+                labels: bin_labels(&r.upper_bounds),
+                reference: counts(r),
+                current: counts(c),
+            }
+        }
         (SampleValues::Numerical(r), SampleValues::Numerical(c)) => {
             let finite = || r.iter().chain(c.iter()).copied().filter(|x| x.is_finite());
             let lo = finite().fold(f64::INFINITY, f64::min);
@@ -288,12 +335,33 @@ pub fn histogram(reference: &SampleValues, current: &SampleValues) -> Histogram 
             }
         }
         (SampleValues::Numerical(_), SampleValues::Categorical(_))
-        | (SampleValues::Categorical(_), SampleValues::Numerical(_)) => Histogram {
+        | (SampleValues::Categorical(_), SampleValues::Numerical(_))
+        | (SampleValues::Binned(_), _)
+        | (_, SampleValues::Binned(_)) => Histogram {
             labels: Vec::new(),
             reference: Vec::new(),
             current: Vec::new(),
         },
     }
+}
+
+/// `≤ 6`, `6–12`, …, `> 48`: a histogram's bins by their bounds.
+fn bin_labels(upper_bounds: &[f64]) -> Vec<String> {
+    let n = crate::gate::fmt_num;
+    let mut below: Option<f64> = None;
+    upper_bounds
+        .iter()
+        .map(|&u| {
+            let label = match (below, u.is_finite()) {
+                (None, true) => format!("≤ {}", n(u)),
+                (Some(l), true) => format!("{}–{}", n(l), n(u)),
+                (Some(l), false) => format!("> {}", n(l)),
+                (None, false) => "all".to_owned(),
+            };
+            below = Some(u);
+            label
+        })
+        .collect()
 }
 
 /// Compares every window's features with the reference. A feature missing from a window, or of
@@ -320,7 +388,7 @@ pub fn drift_board(
                     window.end.0
                 ))
             })?;
-            let d = compare(&ref_values.column(), &current.column(), &options).map_err(|e| {
+            let d = compare_values(ref_values, current, &options).map_err(|e| {
                 Error::Invalid(format!(
                     "feature `{name}`, window ending {}: {e}",
                     window.end.0
@@ -389,8 +457,9 @@ fn onset(points: &[DriftPoint]) -> Option<Timestamp> {
 }
 
 /// The policy's rules with `method` for every feature it applies to (KS and Wasserstein need
-/// numbers; categorical features keep the policy's choice), each at the method's default
-/// threshold: a threshold set for another method means nothing to this one.
+/// numbers, KS, chi-square and Z need raw samples; the other features keep the policy's choice),
+/// each at the method's default threshold: a threshold set for another method means nothing to
+/// this one.
 pub fn rules_with_method(
     rules: &DriftRules,
     method: Method,
@@ -402,7 +471,9 @@ pub fn rules_with_method(
             FeatureKind::Numerical => Kind::Numerical,
             FeatureKind::Categorical => Kind::Categorical,
         };
-        if method.applies_to(kind) {
+        let binned = matches!(values, SampleValues::Binned(_));
+        if method.applies_to(kind) && (!binned || gatehouse_drift::BINNED_METHODS.contains(&method))
+        {
             columns.insert(
                 name.clone(),
                 Options {
@@ -415,6 +486,7 @@ pub fn rules_with_method(
     DriftRules {
         drift_share: rules.drift_share,
         columns,
+        prometheus: rules.prometheus.clone(),
     }
 }
 
@@ -550,6 +622,48 @@ mod tests {
             Some(Method::Hellinger)
         );
         assert!(parse_method(Some("magic")).is_err());
+    }
+
+    #[test]
+    fn histograms_are_compared_bin_by_bin_and_refuse_raw_tests() {
+        let bins = |counts: [f64; 3]| {
+            SampleValues::Binned(Bins {
+                upper_bounds: vec![10.0, 20.0, f64::INFINITY],
+                counts: counts.to_vec(),
+            })
+        };
+        let reference: BTreeMap<String, SampleValues> =
+            [("a".to_owned(), bins([10.0, 30.0, 10.0]))].into();
+        let windows: Vec<SampleWindow> = [[10.0, 30.0, 10.0], [40.0, 5.0, 5.0]]
+            .iter()
+            .enumerate()
+            .map(|(i, c)| SampleWindow {
+                start: Timestamp(i as i64 * 10),
+                end: Timestamp(i as i64 * 10 + 10),
+                features: [("a".to_owned(), bins(*c))].into(),
+            })
+            .collect();
+        let m = ModelName::from("m");
+        let board = drift_board(&m, &DriftRules::default(), &reference, &windows).unwrap();
+        let a = &board.features[0];
+        assert_eq!(a.method, "jensenshannon");
+        assert!(!a.points[0].drifted && a.points[1].drifted);
+        assert_eq!(a.histogram.labels, ["≤ 10", "10–20", "> 20"]);
+        assert_eq!(a.histogram.current, [0.8, 0.1, 0.1]);
+        // The view's KS leaves a histogram at the policy's method; the policy's KS is refused.
+        let ks = rules_with_method(&DriftRules::default(), Method::Ks, &reference);
+        let board = drift_board(&m, &ks, &reference, &windows).unwrap();
+        assert_eq!(board.features[0].method, "jensenshannon");
+        let mut rules = DriftRules::default();
+        rules.columns.insert(
+            "a".into(),
+            Options {
+                method: Some(Method::Ks),
+                threshold: None,
+            },
+        );
+        let err = drift_board(&m, &rules, &reference, &windows).unwrap_err();
+        assert!(err.to_string().contains("needs raw samples"), "{err}");
     }
 
     #[test]

@@ -494,6 +494,7 @@ mod raw {
         drift_share: Option<Spanned<f64>>,
         #[serde(default)]
         columns: BTreeMap<String, Spanned<DriftColumn>>,
+        prometheus: Option<Spanned<crate::drift_source::RawSource>>,
     }
 
     #[derive(Deserialize)]
@@ -885,6 +886,10 @@ mod raw {
             }
             rules.drift_share = v;
         }
+        rules.prometheus = table
+            .prometheus
+            .map(crate::drift_source::validate)
+            .transpose()?;
         for (name, column) in table.columns {
             let span = column.span().start;
             let column = column.into_inner();
@@ -901,6 +906,21 @@ mod raw {
                         },
                     )?),
                 };
+            let binned = rules
+                .prometheus
+                .as_ref()
+                .is_some_and(|p| p.features.contains(&name));
+            if let (true, Some(m), Some(spanned)) = (binned, method, &column.method) {
+                if !gatehouse_drift::BINNED_METHODS.contains(&m) {
+                    return Err((
+                        spanned.span().start,
+                        format!(
+                            "`drift.columns.{name}.method`: {}",
+                            gatehouse_drift::DriftError::NeedsRawSamples { method: m }
+                        ),
+                    ));
+                }
+            }
             let threshold = match &column.threshold {
                 None => None,
                 Some(t) if t.get_ref().is_finite() && *t.get_ref() >= 0.0 => Some(*t.get_ref()),
@@ -1507,6 +1527,28 @@ mod tests {
             &format!("{MINIMAL}[drift]\ndrift_share = 2\n"),
             5,
             "between 0 and 1",
+        );
+    }
+
+    #[test]
+    fn prometheus_drift_is_read_with_its_lines() {
+        let text = format!(
+            "{MINIMAL}[drift.prometheus]\nfeatures = [\"tenure_months\"]\nwindow = \"15m\"\n"
+        );
+        let policy = Policy::parse(&text, "gatehouse.toml").unwrap();
+        let source = policy.drift.prometheus.unwrap();
+        assert_eq!(source.features, ["tenure_months"]);
+        assert_eq!((source.window_ms, source.windows), (900_000, 24));
+        check_error(
+            &format!("{MINIMAL}[drift.prometheus]\nfeatures = [\"a\"]\nwindows = 0\n"),
+            6,
+            "`drift.prometheus.windows` must be between 1 and 500",
+        );
+        // KS needs raw samples, which a histogram no longer has.
+        check_error(
+            &format!("{MINIMAL}[drift.prometheus]\nfeatures = [\"a\"]\n[drift.columns.a]\nmethod = \"ks\"\n"),
+            7,
+            "`drift.columns.a.method`: method ks needs raw samples",
         );
     }
 

@@ -468,6 +468,7 @@ pub fn demo_series(
                 .map(|v| match v {
                     crate::monitor::SampleValues::Numerical(x) => x.len(),
                     crate::monitor::SampleValues::Categorical(x) => x.len(),
+                    crate::monitor::SampleValues::Binned(b) => b.total().round() as usize,
                 })
                 .max()
                 .unwrap_or(0) as f64;

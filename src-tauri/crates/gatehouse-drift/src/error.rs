@@ -119,6 +119,16 @@ pub enum DriftError {
         /// Number of bins asked for (0 when it is not a finite number).
         bins: usize,
     },
+    /// A histogram that is not one: bounds not ascending, no `+Inf` bin, counts negative or not
+    /// numbers, or reference and current over different bins.
+    #[error("histogram: {0}")]
+    BadBins(String),
+    /// The method needs the raw values, which binned data no longer has.
+    #[error("method {method} needs raw samples; binned data (a histogram) supports wasserstein, jensenshannon, psi, kl and hellinger")]
+    NeedsRawSamples {
+        /// The requested method.
+        method: Method,
+    },
     /// The statistic is undefined for this input (the reference tools would return NaN).
     #[error("method {method} is undefined for this input")]
     Undefined {

@@ -83,6 +83,14 @@
 //! treats values as categories and also runs on numerical columns (Evidently's own defaults apply
 //! chi-square and Z to numerical columns with at most five distinct values).
 //!
+//! # Binned input
+//!
+//! A distribution that arrives as a histogram (a Prometheus histogram's bucket counts over a
+//! window) is compared bin by bin with [`compare_binned`]: PSI, KL, Jensen–Shannon and Hellinger
+//! exactly on the given bins, Wasserstein as an estimate that spreads each bin's mass evenly;
+//! KS, chi-square and Z need raw samples and are refused. See the `binned` module's docs for
+//! each definition.
+//!
 //! # Degenerate input
 //!
 //! Nothing here panics or returns NaN silently: empty samples, kind mismatches, invalid
@@ -95,6 +103,7 @@
 //! `tests/fixtures/drift/make_fixtures.py` with Evidently 0.7.23 and scipy, and asserts distances
 //! to 1e-9, p-values to 1e-6, and decisions and default methods exactly.
 
+mod binned;
 mod categorical;
 mod column;
 mod distance;
@@ -106,6 +115,7 @@ mod method;
 pub mod special;
 mod table;
 
+pub use binned::{compare_binned, Bins, BINNED_METHODS, DEFAULT_BINNED_METHOD};
 pub use column::{Categories, Column, Kind, SampleSummary};
 pub use distance::{jensen_shannon, kl, psi, wasserstein, wasserstein_norm, WASSERSTEIN_STD_FLOOR};
 pub use drift::{

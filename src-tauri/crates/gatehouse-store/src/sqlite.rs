@@ -561,6 +561,18 @@ fn encode_values(values: &SampleValues) -> Result<(&'static str, String), StoreE
             ("numerical", serde_json::to_string(&v).map_err(corrupt)?)
         }
         SampleValues::Categorical(v) => ("categorical", serde_json::to_string(v).map_err(corrupt)?),
+        // JSON has no infinity: the `+Inf` bound is written as `null`.
+        SampleValues::Binned(b) => {
+            let bounds: Vec<Option<f64>> = b
+                .upper_bounds
+                .iter()
+                .map(|x| x.is_finite().then_some(*x))
+                .collect();
+            (
+                "binned",
+                serde_json::to_string(&(bounds, &b.counts)).map_err(corrupt)?,
+            )
+        }
     })
 }
 
@@ -580,6 +592,17 @@ fn decode_values(kind: &str, text: &str) -> Result<SampleValues, StoreError> {
         "categorical" => Ok(SampleValues::Categorical(
             serde_json::from_str(text).map_err(|e| corrupt(e.to_string()))?,
         )),
+        "binned" => {
+            let (bounds, counts): (Vec<Option<f64>>, Vec<f64>) =
+                serde_json::from_str(text).map_err(|e| corrupt(e.to_string()))?;
+            Ok(SampleValues::Binned(gatehouse_core::monitor::Bins {
+                upper_bounds: bounds
+                    .into_iter()
+                    .map(|x| x.unwrap_or(f64::INFINITY))
+                    .collect(),
+                counts,
+            }))
+        }
         other => Err(corrupt(format!("unknown kind {other}"))),
     }
 }
