@@ -18,6 +18,8 @@ pub enum Permission {
     OverrideGates,
     /// Acknowledge an alert (silence it with a reason) or take the acknowledgement back.
     Acknowledge,
+    /// Respond to an incident: quarantine a data batch, ask a model's owner to retrain it.
+    Respond,
 }
 
 impl Permission {
@@ -29,6 +31,7 @@ impl Permission {
             Permission::Rollback => "roll back",
             Permission::OverrideGates => "override gates",
             Permission::Acknowledge => "acknowledge alerts",
+            Permission::Respond => "quarantine batches or request retraining",
         }
     }
 }
@@ -96,7 +99,8 @@ pub fn authorize(policy: &Policy, user: &UserName, permission: Permission) -> Re
         Permission::Decide => &rules.approve,
         Permission::Rollback => &rules.rollback,
         Permission::OverrideGates => &rules.override_gates,
-        Permission::Acknowledge => &acknowledge,
+        // Quarantining a batch and calling for retraining are on-call duties, like acknowledging.
+        Permission::Acknowledge | Permission::Respond => &acknowledge,
     };
     if held.contains(&Role::Admin) || held.iter().any(|r| allowed.contains(r)) {
         return Ok(());

@@ -44,6 +44,16 @@ pub enum AuditAction {
     HookCalled,
     /// A deploy hook was called after a pointer moved and failed; the move stands.
     HookFailed,
+    /// A data batch was quarantined: pipelines must not train or serve on it.
+    Quarantined,
+    /// A model's owner was asked to retrain it.
+    RetrainRequested,
+    /// A trainee started a drill (on a drill copy of the demo workspace).
+    DrillStarted,
+    /// A trainee asked a running drill for a hint.
+    HintTaken,
+    /// A trainee finished or gave up a drill.
+    DrillFinished,
 }
 
 impl AuditAction {
@@ -63,6 +73,11 @@ impl AuditAction {
             AuditAction::Unacknowledged => "unacknowledged",
             AuditAction::HookCalled => "hook_called",
             AuditAction::HookFailed => "hook_failed",
+            AuditAction::Quarantined => "quarantined",
+            AuditAction::RetrainRequested => "retrain_requested",
+            AuditAction::DrillStarted => "drill_started",
+            AuditAction::HintTaken => "hint_taken",
+            AuditAction::DrillFinished => "drill_finished",
         }
     }
 
@@ -82,6 +97,11 @@ impl AuditAction {
             AuditAction::Unacknowledged,
             AuditAction::HookCalled,
             AuditAction::HookFailed,
+            AuditAction::Quarantined,
+            AuditAction::RetrainRequested,
+            AuditAction::DrillStarted,
+            AuditAction::HintTaken,
+            AuditAction::DrillFinished,
         ]
         .into_iter()
         .find(|a| a.id() == id)
@@ -367,6 +387,11 @@ mod tests {
             AuditAction::RollbackRequested,
             AuditAction::Acknowledged,
             AuditAction::Unacknowledged,
+            AuditAction::Quarantined,
+            AuditAction::RetrainRequested,
+            AuditAction::DrillStarted,
+            AuditAction::HintTaken,
+            AuditAction::DrillFinished,
         ] {
             assert_eq!(AuditAction::from_id(a.id()), Some(a));
         }

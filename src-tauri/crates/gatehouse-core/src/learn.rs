@@ -380,8 +380,12 @@ pub struct MemberProgress {
     pub completed: usize,
     /// Steps in the current tour.
     pub total: usize,
-    /// When they last marked a step done.
+    /// When they last marked a step done or finished a drill.
     pub last_at: Option<Timestamp>,
+    /// Drills passed (filled by [`crate::drill::with_drills`]).
+    pub drills_passed: usize,
+    /// Drills there are.
+    pub drills_total: usize,
 }
 
 /// The team's progress through the tour: every user of the policy, then anyone else who has
@@ -401,6 +405,8 @@ pub fn team_progress(tour: &Tour, policy: &Policy, all: &[LearnProgress]) -> Vec
             completed: counted.len(),
             total: tour.steps.len(),
             last_at: counted.iter().map(|c| c.at).max(),
+            drills_passed: 0,
+            drills_total: 0,
         }
     };
     let mut members: Vec<MemberProgress> = policy
@@ -631,14 +637,14 @@ fn placeholders_in(text: &str) -> Vec<(usize, &str)> {
     found
 }
 
-fn is_identifier(s: &str) -> bool {
+pub(crate) fn is_identifier(s: &str) -> bool {
     !s.is_empty()
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
 }
 
 /// The 1-based line on which byte `offset` of `text` stands.
-fn line_of(text: &str, offset: usize) -> usize {
+pub(crate) fn line_of(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());
     text.as_bytes()[..end]
         .iter()
