@@ -31,6 +31,7 @@ fn main() {
         "learn_tour",
         "learn_complete",
         "learn_team",
+        "team_presence",
     ]);
     let attributes = tauri_build::Attributes::new().app_manifest(manifest);
     if let Err(e) = tauri_build::try_build(attributes) {

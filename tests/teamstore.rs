@@ -889,3 +889,168 @@ fn only_a_login_that_may_execute_a_request_settles_it_or_moves_its_pointer() {
         assert_eq!(pointer(&priya, "champion").await.as_deref(), Some("5"));
     });
 }
+
+/// The keyring of these tests: entry `test/USER` holds the login USER with its test password.
+/// The opening code reads it exactly as it reads the OS keyring's entries.
+fn test_keyring(entry: &str) -> Result<(String, String), gatehouse_core::Error> {
+    match entry.strip_prefix("test/") {
+        Some(user) => Ok((user.to_owned(), gatehouse_tests::postgres::password(user))),
+        None => Err(gatehouse_core::Error::Invalid(format!(
+            "no credential under entry `{entry}`"
+        ))),
+    }
+}
+
+/// A workspace whose policy names the team store at `url`, logging in with `entry`.
+async fn workspace_on(url: &str, entry: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let generated = demo::generate(demo::DEFAULT_SEED, NOW);
+    Workspace::create_demo(dir.path(), &generated)
+        .await
+        .unwrap()
+        .close()
+        .await;
+    let path = dir.path().join(POLICY_FILE);
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str(&format!(
+        "\n[store]\nurl = \"{url}\"\ncredential = \"{entry}\"\n"
+    ));
+    std::fs::write(&path, text).unwrap();
+    dir
+}
+
+#[test]
+fn a_workspace_opens_on_its_team_store_as_the_login_and_names_what_keeps_it_closed() {
+    runtime().block_on(async {
+        let team = Team::start(&[]).await;
+        let url = team.server.url(DATABASE);
+        let ws = workspace_on(&url, "test/erin").await;
+
+        // The login is the user; a name that matches it is accepted, another is refused.
+        let erin = gatehouse_store::actor(ws.path(), None, test_keyring).unwrap();
+        assert_eq!(erin.as_str(), "erin");
+        assert_eq!(
+            gatehouse_store::actor(ws.path(), Some("erin".into()), test_keyring).unwrap(),
+            erin
+        );
+        let other =
+            gatehouse_store::actor(ws.path(), Some("priya".into()), test_keyring).unwrap_err();
+        assert_eq!(other.code(), ErrorCode::Invalid);
+        assert!(
+            other.to_string().contains("`priya`") && other.to_string().contains("`erin`"),
+            "{other}"
+        );
+
+        // The opened workspace reads and writes the team's data.
+        let opened = gatehouse_store::open(ws.path(), test_keyring)
+            .await
+            .unwrap();
+        assert_eq!(opened.team().unwrap().login().as_str(), "erin");
+        assert_eq!(
+            opened.requests().await.unwrap(),
+            team.store("sam").await.requests().await.unwrap()
+        );
+        opened.close().await;
+
+        // A missing credential, a silent server and another schema are named, not guessed.
+        let missing = workspace_on(&url, "nowhere/erin").await;
+        let err = gatehouse_store::open(missing.path(), test_keyring)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("nowhere/erin"), "{err}");
+        let silent = workspace_on(
+            &format!("postgres://127.0.0.1:{}/team", free_port()),
+            "test/erin",
+        )
+        .await;
+        let err = gatehouse_store::open(silent.path(), test_keyring)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Unreachable, "{err}");
+        let mut raw = team.raw(OWNER).await;
+        sqlx::raw_sql("UPDATE _sqlx_migrations SET version = version + 1000")
+            .execute(&mut raw)
+            .await
+            .unwrap();
+        let err = gatehouse_store::open(ws.path(), test_keyring)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Storage, "{err}");
+        assert!(err.to_string().contains("newer"), "{err}");
+    });
+}
+
+#[test]
+fn each_login_sees_who_else_looks_at_a_request_until_the_look_expires() {
+    use gatehouse_core::presence::Looking;
+    runtime().block_on(async {
+        let team = Team::start(&[]).await;
+        let (priya, marco, erin) = (
+            team.store("priya").await,
+            team.store("marco").await,
+            team.store("erin").await,
+        );
+        let open: Vec<RequestId> = priya
+            .requests()
+            .await
+            .unwrap()
+            .iter()
+            .filter(|r| r.state == RequestState::Requested)
+            .map(|r| r.id)
+            .collect();
+        let req = open[0];
+        let fresh = Duration::from_secs(3);
+
+        assert_eq!(priya.look_at(&[req], fresh).await.unwrap(), []);
+        let seen = marco.look_at(&[req], fresh).await.unwrap();
+        assert_eq!(
+            seen,
+            [Looking {
+                request: req,
+                users: vec![UserName::from("priya")],
+            }]
+        );
+        // Nobody sees themselves; a login that looks elsewhere is no longer here.
+        assert_eq!(
+            priya.look_at(&[req], fresh).await.unwrap()[0].users,
+            [UserName::from("marco")]
+        );
+        erin.look_at(&[req], fresh).await.unwrap();
+        marco.look_at(&[], fresh).await.unwrap();
+        assert_eq!(
+            priya.look_at(&[req], fresh).await.unwrap()[0].users,
+            [UserName::from("erin")]
+        );
+
+        // A look that is not renewed expires: erin's beat is now older than a second.
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+        assert_eq!(
+            priya.look_at(&[req], Duration::from_secs(1)).await.unwrap(),
+            []
+        );
+
+        // A login speaks only for itself: raw SQL may neither write a look nor beat for another.
+        let mut raw = team.raw("marco").await;
+        let err = refused(
+            &mut raw,
+            &format!(
+                "INSERT INTO presence (login, request, seen_at) VALUES ('priya', {}, now())",
+                req.0
+            ),
+        )
+        .await;
+        assert_eq!(err, FORBIDDEN);
+        let err = refused(
+            &mut raw,
+            &format!(
+                "UPDATE presence SET seen_at = now() WHERE request = {}",
+                req.0
+            ),
+        )
+        .await;
+        assert_eq!(err, FORBIDDEN);
+        // A look of an hour would outlive its panel.
+        let err = refused(&mut raw, "SELECT * FROM look_at('{1}', 3600000)").await;
+        assert_eq!(err, "22023");
+    });
+}

@@ -5,6 +5,7 @@
 mod commands;
 mod error;
 mod state;
+mod team;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -107,6 +108,7 @@ pub fn run() -> ExitCode {
             commands::learn::learn_tour,
             commands::learn::learn_complete,
             commands::learn::learn_team,
+            commands::team::team_presence,
         ])
         .run(tauri::generate_context!());
     match result {

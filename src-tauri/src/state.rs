@@ -1,14 +1,17 @@
-//! What the panel holds while it runs: the open workspace (or why it could not be opened) and the
-//! acting user; and the one place where commands get a [`Desk`] to act through.
+//! What the panel holds while it runs: the open workspace (or why it could not be opened), the
+//! acting user and the team store's change notices; and the one place where commands get a
+//! [`Desk`] to act through.
 
 use std::path::PathBuf;
 
 use gatehouse_connectors::hooks::Webhooks;
 use gatehouse_connectors::registry::AnyRegistry;
+use gatehouse_connectors::secret;
 use gatehouse_core::demo;
 use gatehouse_core::monitor::{DriftBoard, Method};
 use gatehouse_core::policy::{Policy, UserName};
-use gatehouse_core::promotion::{Desk, Quiet};
+use gatehouse_core::presence::Looking;
+use gatehouse_core::promotion::{Desk, Quiet, RequestId};
 use gatehouse_core::rollout::Rollout;
 use gatehouse_core::rollout_view::{rollout_view, RolloutView};
 use gatehouse_core::time::{Clock, SystemClock};
@@ -16,6 +19,7 @@ use gatehouse_core::{Error, ErrorReport};
 use gatehouse_store::{Revision, Workspace};
 
 use crate::error::IpcError;
+use crate::team::{self, Nudges, TeamFeed};
 
 /// The panel's state, shared by every command.
 pub struct AppState {
@@ -29,12 +33,16 @@ pub struct AppState {
     pub drift: tokio::sync::Mutex<Option<(Revision, Option<Method>, DriftBoard)>>,
     /// The last monitor view read: the Monitor view's charts of one refresh draw it.
     pub monitor: tokio::sync::Mutex<Option<gatehouse_core::signals::MonitorView>>,
+    /// The team store's change notices, which wake the workspace's watchers at once.
+    pub team: TeamFeed,
 }
 
 impl AppState {
-    /// Opens the workspace in `dir` as `user`. A missing or empty directory gets the demo
-    /// workspace, so that a first run shows a real loop without connecting anything. Executions a
-    /// crash left unfinished are settled before anything else runs.
+    /// Opens the workspace in `dir` as `user`, as the CLI does (`gatehouse_store::open`): with
+    /// the team store its policy names, where the acting user is the database login and a `user`
+    /// naming anyone else is refused. A missing or empty directory gets the demo workspace, so
+    /// that a first run shows a real loop without connecting anything. Executions a crash left
+    /// unfinished are settled before anything else runs.
     pub async fn open(dir: PathBuf, user: Option<String>) -> AppState {
         let fresh = match std::fs::read_dir(&dir) {
             Ok(mut entries) => entries.next().is_none(),
@@ -42,13 +50,25 @@ impl AppState {
         };
         let opened = if fresh {
             let generated = demo::generate(demo::DEFAULT_SEED, SystemClock.now());
-            Workspace::create_demo(&dir, &generated).await
+            Workspace::create_demo(&dir, &generated)
+                .await
+                .map_err(Error::from)
         } else {
-            Workspace::open(&dir).await
+            gatehouse_store::open(&dir, secret::login).await
+        };
+        let user = gatehouse_store::actor(&dir, user, secret::login).map_err(|e| e.report());
+        let workspace = match (opened, &user) {
+            // On a team store a panel that cannot say who acts shows the reason, not the data.
+            (Ok(ws), Err(e)) if ws.team().is_some() => {
+                ws.close().await;
+                Err(e.clone())
+            }
+            (opened, _) => opened.map_err(|e| e.report()),
         };
         let state = AppState {
-            workspace: opened.map_err(|e| Error::from(e).report()),
-            user: gatehouse_store::local_user(user).map_err(|e| Error::from(e).report()),
+            team: TeamFeed::start(workspace.as_ref().ok()),
+            workspace,
+            user,
             drift: tokio::sync::Mutex::new(None),
             monitor: tokio::sync::Mutex::new(None),
         };
@@ -142,6 +162,17 @@ impl AppState {
     /// The acting user.
     pub fn user(&self) -> Result<&UserName, IpcError> {
         self.user.as_ref().map_err(|e| IpcError::from(e.clone()))
+    }
+
+    /// What a watcher of the workspace waits on between two looks: its poll, cut short by the
+    /// team store's change notices.
+    pub fn nudges(&self) -> Nudges {
+        self.team.nudges()
+    }
+
+    /// Says that the acting user looks at `requests` now; who else looks at which of them.
+    pub async fn look_at(&self, requests: &[RequestId]) -> Result<Vec<Looking>, IpcError> {
+        Ok(team::look_at(self.workspace()?, requests).await?)
     }
 
     /// The drift board of the followed model through the policy's methods or `method`,

@@ -41,6 +41,8 @@ pub async fn watch_loop(
     on_update: Channel<LoopUpdate>,
 ) -> Result<(), IpcError> {
     let ws = state.workspace()?.clone();
+    // A team store's change notices cut the poll short.
+    let mut nudges = state.nudges();
     // The first push already describes the registry the policy names, never the embedded one
     // in its place.
     let (first, every) = list_registry(&ws).await;
@@ -61,7 +63,7 @@ pub async fn watch_loop(
                     break;
                 }
             }
-            tokio::time::sleep(POLL).await;
+            nudges.wait(POLL).await;
         }
     });
     Ok(())

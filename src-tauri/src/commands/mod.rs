@@ -8,3 +8,4 @@ pub mod loop_view;
 pub mod monitor;
 pub mod promotions;
 pub mod rollout;
+pub mod team;

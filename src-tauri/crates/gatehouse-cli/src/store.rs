@@ -1,17 +1,18 @@
 //! `gatehouse store`: the team store's operations (`migrate`, `init-roles`, `login`, `watch`),
 //! and the choice every other command makes between the workspace's own database and the team
-//! store the policy names in `[store]`. On a team store the acting user is the database login kept in the
-//! keyring entry the policy names, proven by its password; `--user` is refused.
+//! store the policy names in `[store]` (`gatehouse_store::opening`, shared with the panel). On a
+//! team store the acting user is the database login kept in the keyring entry the policy names,
+//! proven by its password; a `--user` naming anyone else is refused.
 
 use std::io::{Read, Write};
 use std::path::Path;
 
 use clap::Subcommand;
 use gatehouse_connectors::secret::{self, Credential, Secret};
-use gatehouse_core::policy::{Policy, TeamStoreSpec, UserName, POLICY_FILE};
+use gatehouse_core::policy::{UserName, POLICY_FILE};
 use gatehouse_core::{Error, ErrorCode};
 use gatehouse_store::team::{self, TeamLogin, TeamStore};
-use gatehouse_store::Workspace;
+use gatehouse_store::{opening, Workspace};
 use serde::Serialize;
 
 #[derive(Debug, Subcommand)]
@@ -36,68 +37,15 @@ pub enum StoreCommand {
     },
 }
 
-/// The policy's `[store]` section, if the workspace's policy can be read and names one. A policy
-/// that cannot be read is an error only if it seems to name a team store, so that commands that
-/// need no policy keep working on a local workspace with a broken one.
-fn team_spec(dir: &Path) -> Result<Option<TeamStoreSpec>, Error> {
-    let Ok(text) = std::fs::read_to_string(dir.join(POLICY_FILE)) else {
-        return Ok(None);
-    };
-    match Policy::parse(&text, POLICY_FILE) {
-        Ok(policy) => Ok(policy.store),
-        Err(e) if text.lines().any(|l| l.trim() == "[store]") => Err(e.into()),
-        Err(_) => Ok(None),
-    }
-}
-
-/// The environment variable that names another keyring entry than the policy's, for a person
-/// with several logins (an administrator who also approves, a drill, a test).
-pub const CREDENTIAL_ENV: &str = "GATEHOUSE_STORE_CREDENTIAL";
-
-/// The keyring entry this process logs in with.
-fn entry(spec: &TeamStoreSpec) -> String {
-    std::env::var(CREDENTIAL_ENV)
-        .ok()
-        .filter(|e| !e.is_empty())
-        .unwrap_or_else(|| spec.credential.clone())
-}
-
-fn login_for(spec: &TeamStoreSpec) -> Result<TeamLogin, Error> {
-    let entry = entry(spec);
-    match secret::load(&entry)? {
-        Credential::Basic { username, password } => Ok(TeamLogin {
-            url: spec.url.clone(),
-            username,
-            password: password.expose().to_owned(),
-        }),
-        Credential::Bearer { .. } => Err(Error::Invalid(format!(
-            "keyring entry `{entry}` holds a token; the team store needs a login and password: `gatehouse store login`"
-        ))),
-    }
-}
-
 /// Who acts: on a team store, the database login of the keyring entry; else the name given
 /// (`--user`, `$GATEHOUSE_USER`) or the OS account.
 pub fn actor(dir: &Path, given: Option<String>) -> Result<UserName, Error> {
-    match team_spec(dir)? {
-        None => Ok(gatehouse_store::local_user(given)?),
-        Some(_) if given.is_some() => Err(Error::Invalid(
-            "this workspace uses a team store, where the database login is the user: --user (and GATEHOUSE_USER) are refused; log in with `gatehouse store login`".into(),
-        )),
-        Some(spec) => Ok(UserName(login_for(&spec)?.username)),
-    }
+    gatehouse_store::actor(dir, given, secret::login)
 }
 
 /// Opens the workspace in `dir` with the team store behind its ports when the policy names one.
 pub async fn open(dir: &Path) -> Result<Workspace, Error> {
-    let ws = Workspace::open(dir).await?;
-    match team_spec(dir)? {
-        None => Ok(ws),
-        Some(spec) => {
-            let team = TeamStore::connect(&login_for(&spec)?).await?;
-            Ok(ws.with_team(team))
-        }
-    }
+    gatehouse_store::open(dir, secret::login).await
 }
 
 /// What `gatehouse store migrate` did.
@@ -135,7 +83,7 @@ pub async fn run(
         }
         StoreCommand::Migrate => {
             let spec = spec?;
-            let login = login_for(&spec)?;
+            let login = opening::team_login(&spec, secret::login)?;
             let done = TeamStore::migrate(&login).await?;
             let store = TeamStore::connect(&login).await?;
             store.apply_policy(&policy).await?;
@@ -163,7 +111,7 @@ pub async fn run(
             Ok(())
         }
         StoreCommand::Watch => {
-            let store = TeamStore::connect(&login_for(&spec?)?).await?;
+            let store = TeamStore::connect(&opening::team_login(&spec?, secret::login)?).await?;
             let mut changes = store.listen().await?;
             let mut out = std::io::stdout();
             loop {
@@ -221,7 +169,7 @@ pub async fn run(
             };
             // Only a login the server accepts is kept.
             let name = TeamStore::check_login(&login).await?;
-            let entry = entry(&spec);
+            let entry = opening::credential_entry(&spec);
             secret::store(
                 &entry,
                 &Credential::Basic {

@@ -210,11 +210,29 @@ pub fn store(name: &str, credential: &Credential) -> Result<(), ConnectorError> 
 
 /// Reads the credential stored under the entry `name`.
 pub fn load(name: &str) -> Result<Credential, ConnectorError> {
+    read(name, "store one with `gatehouse connect`")
+}
+
+/// The login and password stored under the entry `name`, for the team store, which logs in with
+/// both (the store crate's `Keyring`): a token is refused, and a missing entry names
+/// `gatehouse store login`.
+pub fn login(name: &str) -> Result<(String, String), gatehouse_core::Error> {
+    match read(name, "keep a login there with `gatehouse store login`")? {
+        Credential::Basic { username, password } => Ok((username, password.0)),
+        Credential::Bearer { .. } => Err(ConnectorError::Keyring(format!(
+            "entry `{name}` holds a token; the team store needs a login and password: `gatehouse store login`"
+        ))
+        .into()),
+    }
+}
+
+/// The credential under the entry `name`; `hint` says how to store a missing one.
+fn read(name: &str, hint: &str) -> Result<Credential, ConnectorError> {
     let text = match entry(name)?.get_password() {
         Ok(text) => text,
         Err(keyring::Error::NoEntry) => {
             return Err(ConnectorError::Keyring(format!(
-                "no credential under entry `{name}`: store one with `gatehouse connect`"
+                "no credential under entry `{name}`: {hint}"
             )))
         }
         Err(e) => return Err(keyring_error(name, &e)),

@@ -3,12 +3,16 @@
 //! ([`team`]), a shared PostgreSQL database behind the same ports. Implements the core's
 //! [`gatehouse_core::ports`].
 
+mod drill;
 mod error;
+pub mod opening;
 mod pg;
 mod rollout;
 mod sqlite;
 pub mod team;
 mod workspace;
 
+pub use drill::DRILLS_DIR;
 pub use error::StoreError;
+pub use opening::{actor, open, Keyring};
 pub use workspace::{default_dir, local_user, Revision, Workspace, DATABASE_FILE, WORKSPACE_ENV};

@@ -584,3 +584,22 @@ pub(crate) async fn replace_rules(
     }
     Ok(())
 }
+
+/// Records that the login looks at `requests` (and no other) now; who else looked at which
+/// request within `fresh_ms`.
+pub(crate) async fn look_at(
+    pool: &PgPool,
+    requests: &[RequestId],
+    fresh_ms: i32,
+) -> Result<Vec<(RequestId, UserName)>, StoreError> {
+    let ids: Vec<i64> = requests.iter().map(|r| r.0).collect();
+    let rows: Vec<(i64, String)> = sqlx::query_as("SELECT * FROM look_at($1, $2)")
+        .bind(ids)
+        .bind(fresh_ms)
+        .fetch_all(pool)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(request, login)| (RequestId(request), UserName(login)))
+        .collect())
+}

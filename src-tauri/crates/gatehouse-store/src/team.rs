@@ -13,6 +13,7 @@ use gatehouse_core::audit::{AuditDraft, AuditEvent};
 use gatehouse_core::gate::{GateOverride, LatestReadings};
 use gatehouse_core::policy::{Policy, Role, UserName};
 use gatehouse_core::ports::{PromotionStore, Registry, WorkspaceRead};
+use gatehouse_core::presence::{group_looks, Looking};
 use gatehouse_core::promotion::{
     Approval, Decision, NewRequest, PromotionRequest, RequestId, Transition,
 };
@@ -244,6 +245,20 @@ impl TeamStore {
         let mut listener = PgListener::connect_with(&self.pool).await?;
         listener.listen(CHANNEL).await?;
         Ok(TeamListener(listener))
+    }
+
+    /// Records that this login looks at `requests` now, and at no other; returns who else
+    /// looked at which request within the last `fresh` (one to sixty seconds), by the server's
+    /// clock. A panel beats more often than `fresh`, so a look ends soon after its panel goes.
+    pub async fn look_at(
+        &self,
+        requests: &[RequestId],
+        fresh: Duration,
+    ) -> Result<Vec<Looking>, StoreError> {
+        let fresh_ms = i32::try_from(fresh.as_millis()).unwrap_or(i32::MAX);
+        Ok(group_looks(
+            pg::look_at(&self.pool, requests, fresh_ms).await?,
+        ))
     }
 
     /// Closes the connections.

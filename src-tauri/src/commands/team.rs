@@ -1,0 +1,19 @@
+//! The team store's presence: who else is looking at the requests a view shows.
+
+use gatehouse_core::presence::Looking;
+use gatehouse_core::promotion::RequestId;
+use tauri::State;
+
+use crate::error::IpcError;
+use crate::state::AppState;
+
+/// Says that the acting user looks at `requests` now, and at no other (an empty list ends the
+/// look); returns who else looks at which of them. Views beat every `BEAT_SECS`.
+#[tauri::command]
+pub async fn team_presence(
+    state: State<'_, AppState>,
+    requests: Vec<i64>,
+) -> Result<Vec<Looking>, IpcError> {
+    let requests: Vec<RequestId> = requests.into_iter().map(RequestId).collect();
+    state.look_at(&requests).await
+}
