@@ -8,6 +8,7 @@
 mod architecture;
 mod bindings;
 mod mlflow;
+mod monitor_decoders;
 mod monitoring;
 mod rollout;
 mod teamstore;

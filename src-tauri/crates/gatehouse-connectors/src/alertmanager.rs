@@ -337,7 +337,18 @@ mod wire {
     }
 
     fn time(field: &str, value: &str) -> Result<Timestamp, String> {
-        rfc3339::parse(value).ok_or_else(|| format!("{field} `{value}` is not an rfc 3339 time"))
+        rfc3339::parse(value)
+            .ok_or_else(|| format!("{field} `{}` is not an rfc 3339 time", short(value)))
+    }
+
+    /// A value quoted in an error, cut to a length a person reads at a glance.
+    fn short(value: &str) -> String {
+        const KEEP: usize = 40;
+        if value.chars().count() > KEEP {
+            value.chars().take(KEEP).chain(['…']).collect()
+        } else {
+            value.to_owned()
+        }
     }
 
     impl Alert {
@@ -345,17 +356,20 @@ mod wire {
             if self.fingerprint.trim().is_empty() {
                 return Err("an alert without a fingerprint".into());
             }
+            // Errors name the alert, so that a person can find it in Alertmanager.
+            let alert = short(&self.fingerprint);
             match self.status.state.as_str() {
                 "active" | "suppressed" | "unprocessed" => {}
-                other => return Err(format!("unknown alert state `{other}`")),
+                other => return Err(format!("alert {alert}: unknown state `{}`", short(other))),
             }
+            let named = |e: String| format!("alert {alert}: {e}");
             Ok(ObservedAlert {
-                id: AlertId(self.fingerprint),
-                starts_at: time("startsAt", &self.starts_at)?,
+                starts_at: time("startsAt", &self.starts_at).map_err(named)?,
                 ends_at: match self.ends_at.as_deref() {
                     None | Some("") => None,
-                    Some(t) => Some(time("endsAt", t)?),
+                    Some(t) => Some(time("endsAt", t).map_err(named)?),
                 },
+                id: AlertId(self.fingerprint),
                 labels: self.labels,
                 annotations: self.annotations,
                 receivers: self.receivers.into_iter().map(|r| r.name).collect(),
@@ -376,11 +390,13 @@ mod wire {
 
     impl Silence {
         pub fn into_domain(self) -> Result<super::Silence, String> {
+            let silence = short(&self.id);
+            let named = |e: String| format!("silence {silence}: {e}");
             let state = match self.status.state.as_str() {
                 "active" => SilenceState::Active,
                 "pending" => SilenceState::Pending,
                 "expired" => SilenceState::Expired,
-                other => return Err(format!("unknown silence state `{other}`")),
+                other => return Err(named(format!("unknown state `{}`", short(other)))),
             };
             Ok(super::Silence {
                 id: SilenceId(self.id),
@@ -396,8 +412,8 @@ mod wire {
                     .collect(),
                 created_by: self.created_by,
                 comment: self.comment,
-                starts_at: time("startsAt", &self.starts_at)?,
-                ends_at: time("endsAt", &self.ends_at)?,
+                starts_at: time("startsAt", &self.starts_at).map_err(named)?,
+                ends_at: time("endsAt", &self.ends_at).map_err(named)?,
                 state,
             })
         }

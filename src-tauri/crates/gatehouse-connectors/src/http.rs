@@ -199,10 +199,18 @@ impl Endpoint {
     }
 
     fn decode<T: DeserializeOwned>(&self, path: &str, bytes: &[u8]) -> Result<T, ConnectorError> {
-        serde_json::from_slice(bytes).map_err(|e| self.unexpected(path, e.to_string()))
+        serde_json::from_slice(bytes).map_err(|e| self.unexpected(path, undecodable(bytes, &e)))
     }
 
+    /// An answer that is not what the API documents; `detail` says what, cut to one short line.
     pub(crate) fn unexpected(&self, path: &str, detail: String) -> ConnectorError {
+        const MAX: usize = 200;
+        let line = detail.replace(['\r', '\n'], " ");
+        let detail = if line.chars().count() > MAX {
+            line.chars().take(MAX - 1).chain(['…']).collect()
+        } else {
+            line
+        };
         ConnectorError::UnexpectedResponse {
             backend: self.backend,
             endpoint: path.to_owned(),
@@ -224,6 +232,56 @@ impl Endpoint {
             reason,
         }
     }
+}
+
+/// What is wrong with a body that is not the JSON expected, in words: an empty body and an HTML
+/// page (a proxy's login or error page) said as such, a body cut short as such, else the
+/// parser's message with the values it quotes kept short.
+fn undecodable(bytes: &[u8], e: &serde_json::Error) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let start = text.trim_start();
+    if start.is_empty() {
+        return "an empty body".into();
+    }
+    if start.starts_with('<') {
+        return "an html page, not json (a proxy or login page in the way?)".into();
+    }
+    let message = shorten_quoted(&e.to_string());
+    if e.is_eof() {
+        format!("the body ends early: {message}")
+    } else {
+        message
+    }
+}
+
+/// `message` with every double-quoted value longer than 40 characters cut short, so that the
+/// parser's "expected …" after a long value stays in view.
+fn shorten_quoted(message: &str) -> String {
+    const KEEP: usize = 40;
+    let mut out = String::with_capacity(message.len().min(400));
+    let (mut inside, mut escaped, mut run) = (false, false, 0usize);
+    for c in message.chars() {
+        if !inside {
+            inside = c == '"';
+            run = 0;
+            out.push(c);
+            continue;
+        }
+        if !escaped && c == '"' {
+            inside = false;
+            if run > KEEP {
+                out.push('…');
+            }
+            out.push(c);
+            continue;
+        }
+        escaped = !escaped && c == '\\';
+        run += 1;
+        if run <= KEEP {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn transient(e: &ConnectorError) -> bool {

@@ -759,7 +759,8 @@ mod wire {
     impl Sample {
         fn point(&self) -> Result<Point, String> {
             if !self.0.is_finite() || self.0.abs() > 1e14 {
-                return Err(format!("a sample time of {}", self.0));
+                // In exponent form: a time of 1e300 written out would be 301 digits long.
+                return Err(format!("a sample time of {:e}", self.0));
             }
             Ok(Point {
                 at: Timestamp((self.0 * 1000.0).round() as i64),
