@@ -12,17 +12,21 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use gatehouse_connectors::hooks::{self, Webhooks};
-use gatehouse_connectors::prometheus::Prometheus;
+use gatehouse_connectors::live;
+use gatehouse_connectors::prometheus::{LiveMetrics, Prometheus};
 use gatehouse_connectors::secret::{self, Secret};
 use gatehouse_connectors::ClientOptions;
 use gatehouse_core::audit::{self, AuditAction};
 use gatehouse_core::demo::DemoWorkspace;
+use gatehouse_core::gate::{GateState, GateStatus};
 use gatehouse_core::policy::{Policy, UserName};
 use gatehouse_core::ports::{PromotionStore, Registry};
 use gatehouse_core::promotion::{Desk, Quiet, RequestState};
 use gatehouse_core::reading::{ModelName, Reading, SignalName};
 use gatehouse_core::registry::{Model, ModelVersion, PointerName, VersionId};
 use gatehouse_core::rollout::{Outcome, RollbackAction, Rollout, Verdict, RULE_ACTOR};
+use gatehouse_core::rollout_view::rollout_view;
+use gatehouse_core::status::LoopStatus;
 use gatehouse_core::time::{Clock, SystemClock, Timestamp};
 use gatehouse_core::ErrorCode;
 use gatehouse_store::Workspace;
@@ -731,6 +735,128 @@ async fn an_inconclusive_analysis_waits_for_a_person_who_needs_a_role_and_a_reas
         .filter(|e| e.action == AuditAction::Denied)
         .count();
     assert_eq!(denials, 2, "both refusals are on record");
+    secret::delete(&entry).unwrap();
+}
+
+/// The rollout gate of a loop.
+fn rollout_gate(status: &LoopStatus) -> &GateStatus {
+    status
+        .gates
+        .iter()
+        .find(|g| g.id.as_str() == "rollout")
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_live_views_take_due_measurements_and_a_stopped_prometheus_leaves_the_gate_unknown() {
+    let t0 = canary_start();
+    let (mut server, _) = start(t0);
+    let (cd, broken) = (Listener::start(202), Listener::start(500));
+    let entry = format!("test/rollout-live-{}", std::process::id());
+    hooks::store_secret(&entry, Secret::new("live-secret")).unwrap();
+    let rules = Rules {
+        success: 1.6,
+        failure: 2.2,
+        count: 6,
+        failure_limit: 1,
+        inconclusive_limit: 1,
+        auto_rollback: false,
+    };
+    let text = policy_text(&server.url, &rules, &cd, &broken, &entry);
+    let sink = webhooks();
+    let measured = |status: &LoopStatus| rollout_gate(status).evidence[0].note.clone().unwrap();
+
+    // One canary is followed to its verdict by `gatehouse status` (the loop the panel's Loop
+    // also computes) and the Rollout view alone: nobody runs `gatehouse rollout analyze`.
+    let dir = tempfile::tempdir().unwrap();
+    let (ws, policy) = workspace(dir.path(), text.clone(), t0).await;
+    promote_canary(&ws, &policy, &sink, t0).await;
+    let status = live::loop_status(&policy, &ws, None, Timestamp(t0.0 + 12 * MINUTE))
+        .await
+        .unwrap();
+    // Due at +0, +5 and +10: none (the canary has one sample), 1, 1.5.
+    assert_eq!(measured(&status), "measured no value error, 1 ok, 1.5 ok");
+    assert_eq!(rollout_gate(&status).state, GateState::Pending);
+    let metrics = LiveMetrics::for_policy(&policy);
+    let now = Timestamp(t0.0 + 31 * MINUTE);
+    let view = rollout_view(
+        &policy,
+        &ws,
+        &ws,
+        metrics.backend(),
+        &UserName::from("dana"),
+        now,
+    )
+    .await
+    .unwrap();
+    let values: Vec<Option<f64>> = view.live.analysis.metrics[0]
+        .measurements
+        .iter()
+        .map(|m| m.value)
+        .collect();
+    let expected: Vec<Option<f64>> = (0..6)
+        .map(|k| expected_ratio(t0, Timestamp(t0.0 + k * INTERVAL * MINUTE)))
+        .collect();
+    assert_eq!(values.len(), expected.len());
+    for (got, want) in values.iter().zip(&expected) {
+        match (got, want) {
+            (Some(g), Some(e)) => assert!((g - e).abs() <= 1e-9 * e.abs(), "{g} vs {e}"),
+            (g, e) => assert_eq!(g, e),
+        }
+    }
+    assert_eq!(view.live.analysis.verdict, Verdict::Failed);
+    assert_eq!(view.gate.state, GateState::Blocked);
+    assert_eq!(view.live.unmeasured, None);
+    let plan = view.proposal.unwrap();
+    assert_eq!((plan.from.as_str(), plan.to.as_str()), ("2", "1"));
+    let status = live::loop_status(&policy, &ws, None, now).await.unwrap();
+    assert_eq!(rollout_gate(&status).state, GateState::Blocked);
+    assert_eq!(rollout_gate(&status).summary, view.gate.summary);
+    ws.close().await;
+
+    // Another canary's measurements fall due after Prometheus stops: its gate turns unknown and
+    // says why, the rest of the loop and the Rollout view stay readable, and what was measured
+    // before stays on record.
+    let dir = tempfile::tempdir().unwrap();
+    let (ws, policy) = workspace(dir.path(), text, t0).await;
+    promote_canary(&ws, &policy, &sink, t0).await;
+    let status = live::loop_status(&policy, &ws, None, Timestamp(t0.0 + 12 * MINUTE))
+        .await
+        .unwrap();
+    assert_eq!(rollout_gate(&status).state, GateState::Pending);
+    server.kill();
+    let later = Timestamp(t0.0 + 17 * MINUTE);
+    let status = live::loop_status(&policy, &ws, None, later).await.unwrap();
+    let gate = rollout_gate(&status);
+    assert_eq!(gate.state, GateState::Unknown);
+    assert!(
+        gate.summary
+            .starts_with("the rollout's measurements cannot be taken, so its analysis is stale: ")
+            && gate.summary.contains(&server.url),
+        "{}",
+        gate.summary
+    );
+    assert_eq!(measured(&status), "measured no value error, 1 ok, 1.5 ok");
+    let validation = status
+        .gates
+        .iter()
+        .find(|g| g.id.as_str() == "model-validation")
+        .unwrap();
+    assert_eq!(validation.state, GateState::Passed);
+    let metrics = LiveMetrics::for_policy(&policy);
+    let view = rollout_view(
+        &policy,
+        &ws,
+        &ws,
+        metrics.backend(),
+        &UserName::from("dana"),
+        later,
+    )
+    .await
+    .unwrap();
+    assert!(view.live.unmeasured.unwrap().contains(&server.url));
+    assert_eq!(view.gate.state, GateState::Unknown);
+    assert_eq!(view.live.analysis.metrics[0].measurements.len(), 3);
     secret::delete(&entry).unwrap();
 }
 

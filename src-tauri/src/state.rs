@@ -209,7 +209,9 @@ impl AppState {
         let ws = self.workspace()?;
         let policy = self.policy()?;
         let registry = AnyRegistry::for_policy(&policy, ws)?;
-        Ok(rollout_view(&policy, ws, &registry, self.user()?, SystemClock.now()).await?)
+        let metrics = gatehouse_connectors::prometheus::LiveMetrics::for_policy(&policy);
+        let (user, now) = (self.user()?, SystemClock.now());
+        Ok(rollout_view(&policy, ws, &registry, metrics.backend(), user, now).await?)
     }
 
     /// Runs a rollout use-case (override, abort) as the acting user, now, against the workspace.

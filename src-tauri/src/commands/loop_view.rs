@@ -2,10 +2,12 @@
 
 use std::time::Duration;
 
+use gatehouse_connectors::live;
+use gatehouse_connectors::prometheus::LiveMetrics;
 use gatehouse_connectors::registry::AnyRegistry;
 use gatehouse_core::policy::BackendKind;
 use gatehouse_core::registry::Model;
-use gatehouse_core::status::with_models;
+use gatehouse_core::rollout_view::measure_due;
 use gatehouse_core::time::{Clock, SystemClock};
 use gatehouse_core::view::{LoopUpdate, LoopView};
 use gatehouse_core::{Error, ErrorReport};
@@ -22,19 +24,24 @@ const POLL: Duration = Duration::from_millis(500);
 /// The loop as it stands now.
 #[tauri::command]
 pub async fn loop_view(state: State<'_, AppState>) -> Result<LoopView, IpcError> {
-    match loop_update(state.workspace()?).await {
+    let ws = state.workspace()?;
+    let (listed, _) = list_registry(ws).await;
+    match loop_update(ws, &listed).await {
         LoopUpdate::Ready { view } => Ok(*view),
         LoopUpdate::Failed { error } => Err(error.into()),
     }
 }
 
-/// Pushes the loop on `on_update` now, whenever the workspace or its policy changes, and whenever
-/// a remote registry holds something else, until the webview drops the channel. Every view that
-/// follows the workspace reads again on each push.
+/// Pushes the loop on `on_update` now, whenever the workspace or its policy changes, whenever a
+/// remote registry holds something else, and whenever the rollout's measurements can or cannot be
+/// taken, until the webview drops the channel. Every view that follows the workspace reads again
+/// on each push.
 ///
 /// A remote registry's changes do not touch the workspace, so a task of its own lists it every
-/// `refresh_secs` of the policy; the loop is described from its last listing. A registry that is
-/// slow to answer thus never holds back the workspace's own updates.
+/// `refresh_secs` of the policy; the loop is described and its rollout judged from its last
+/// listing. A registry that is slow to answer thus never holds back the workspace's own updates.
+/// Another task takes the rollout's PromQL measurements as they fall due: each one taken is a
+/// write, which the revision shows.
 #[tauri::command]
 pub async fn watch_loop(
     state: State<'_, AppState>,
@@ -47,7 +54,9 @@ pub async fn watch_loop(
     // in its place.
     let (first, every) = list_registry(&ws).await;
     let (listed, mut registry) = tokio::sync::watch::channel(first);
+    let (unmeasured, mut measuring) = tokio::sync::watch::channel(None);
     tauri::async_runtime::spawn(poll_registry(ws.clone(), listed, every));
+    tauri::async_runtime::spawn(poll_measurements(ws.clone(), unmeasured));
     tauri::async_runtime::spawn(async move {
         // An unreadable revision or registry counts as a state of its own, so a failure is
         // pushed once, not on every poll.
@@ -55,9 +64,10 @@ pub async fn watch_loop(
         loop {
             let revision = ws.revision().await.map_err(|e| e.to_string());
             let models = registry.borrow_and_update().clone();
-            let seen = (revision, models);
+            let why = measuring.borrow_and_update().clone();
+            let seen = (revision, models, why);
             if last.as_ref() != Some(&seen) {
-                let update = described(ws.loop_update(SystemClock.now()).await, &seen.1);
+                let update = loop_update(&ws, &seen.1).await;
                 last = Some(seen);
                 if on_update.send(update).is_err() {
                     break;
@@ -70,11 +80,11 @@ pub async fn watch_loop(
 }
 
 /// What a remote registry holds: its models, or why they could not be read.
-type Listed = Option<Result<Vec<Model>, ErrorReport>>;
+type Listing = Option<Result<Vec<Model>, ErrorReport>>;
 
 /// The registry the policy names, listed when it is remote (`None` for the embedded one, whose
 /// changes move the workspace revision), and when to list it again.
-async fn list_registry(ws: &Workspace) -> (Listed, Duration) {
+async fn list_registry(ws: &Workspace) -> (Listing, Duration) {
     match ws.policy() {
         Ok(policy) if policy.backends.registry.kind == BackendKind::Mlflow => {
             let models = match AnyRegistry::for_policy(&policy, ws) {
@@ -96,7 +106,7 @@ async fn list_registry(ws: &Workspace) -> (Listed, Duration) {
 /// Lists the registry again after each interval until nobody watches.
 async fn poll_registry(
     ws: Workspace,
-    listed: tokio::sync::watch::Sender<Listed>,
+    listed: tokio::sync::watch::Sender<Listing>,
     mut every: Duration,
 ) {
     loop {
@@ -114,35 +124,71 @@ async fn poll_registry(
     }
 }
 
-/// The workspace's loop with its stages described from a remote registry's last listing; a
-/// listing that failed fails the loop, which the panel then shows stale.
-fn described(update: LoopUpdate, listed: &Listed) -> LoopUpdate {
-    match (update, listed) {
-        (LoopUpdate::Ready { mut view }, Some(Ok(models))) => {
-            with_models(&mut view.status, models);
-            LoopUpdate::Ready { view }
+/// Takes the rollout's due measurements every `refresh_secs` of the policy's metrics back end
+/// until nobody watches, and tells the watcher why they could not be taken when that changes.
+async fn poll_measurements(ws: Workspace, unmeasured: tokio::sync::watch::Sender<Option<String>>) {
+    loop {
+        let (why, every) = match ws.policy() {
+            Ok(policy) => {
+                let every = u64::from(policy.backends.metrics.refresh_secs);
+                let metrics = LiveMetrics::for_policy(&policy);
+                let why = match AnyRegistry::for_policy(&policy, &ws) {
+                    Ok(registry) => {
+                        measure_due(
+                            &policy,
+                            &ws,
+                            &registry,
+                            metrics.backend(),
+                            SystemClock.now(),
+                        )
+                        .await
+                    }
+                    Err(e) => Some(e.to_string()),
+                };
+                (why, Duration::from_secs(every))
+            }
+            // The loop reports a broken policy.
+            Err(_) => (None, POLL),
+        };
+        unmeasured.send_if_modified(|old| {
+            let changed = *old != why;
+            *old = why;
+            changed
+        });
+        tokio::time::sleep(every).await;
+        if unmeasured.is_closed() {
+            break;
         }
-        (LoopUpdate::Ready { .. }, Some(Err(error))) => LoopUpdate::Failed {
-            error: error.clone(),
-        },
-        (update, _) => update,
     }
 }
 
-/// The workspace's loop with its stages described from the registry the policy names.
-async fn loop_update(ws: &Workspace) -> LoopUpdate {
-    let update = ws.loop_update(SystemClock.now()).await;
-    let LoopUpdate::Ready { mut view } = update else {
-        return update;
+/// The workspace's loop as `gatehouse status` computes it, from the remote registry's last
+/// listing when there is one. A listing that failed fails the loop, which the panel then shows
+/// stale.
+async fn loop_update(ws: &Workspace, listed: &Listing) -> LoopUpdate {
+    let policy = match ws.policy() {
+        Ok(policy) => policy,
+        Err(e) => return failed(e.into()),
     };
-    let described = async {
-        let policy = ws.policy().map_err(Error::from)?;
-        AnyRegistry::for_policy(&policy, ws)?
-            .describe(&mut view.status)
-            .await
+    let listing = match listed {
+        None => None,
+        Some(Ok(models)) => Some(models.as_slice()),
+        Some(Err(error)) => {
+            return LoopUpdate::Failed {
+                error: error.clone(),
+            }
+        }
     };
-    match described.await {
-        Ok(()) => LoopUpdate::Ready { view },
-        Err(e) => LoopUpdate::Failed { error: e.report() },
+    match live::loop_status(&policy, ws, listing, SystemClock.now()).await {
+        Ok(status) => LoopUpdate::Ready {
+            view: Box::new(ws.view_of(&policy, status)),
+        },
+        Err(e) => failed(e),
+    }
+}
+
+fn failed(error: Error) -> LoopUpdate {
+    LoopUpdate::Failed {
+        error: error.report(),
     }
 }

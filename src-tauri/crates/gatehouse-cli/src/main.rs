@@ -630,18 +630,9 @@ async fn run(cli: Cli) -> Result<(), Error> {
         }
         Command::Status => {
             let (ws, policy) = open(&dir, &actor, &clock).await?;
-            let registry = AnyRegistry::for_policy(&policy, &ws)?;
-            let mut status = live_loop_status(&policy, &ws, &registry, clock.now()).await?;
-            registry.describe(&mut status).await?;
-            // The loop does not depend on the alerts: an Alertmanager that is down leaves it as
-            // it is (`gatehouse alerts` reports why).
-            let _ = gatehouse_connectors::alerts::AlertBackend::reflect_on(
-                &policy,
-                &ws,
-                &mut status,
-                clock.now(),
-            )
-            .await;
+            // The loop as the panel's Loop shows it, from every back end the policy names.
+            let status =
+                gatehouse_connectors::live::loop_status(&policy, &ws, None, clock.now()).await?;
             output::status(cli.json, &status)
         }
         Command::Registry {

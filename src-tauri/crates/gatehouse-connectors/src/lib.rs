@@ -7,6 +7,7 @@ pub mod alerts;
 pub mod error;
 pub mod hooks;
 mod http;
+pub mod live;
 pub mod mlflow;
 pub mod monitor;
 pub mod prometheus;

@@ -10,10 +10,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use gatehouse_core::policy::{BackendKind, Policy};
-use gatehouse_core::rollout::MetricQuery;
+use gatehouse_core::rollout::{MetricQuery, MetricsBackend};
 use gatehouse_core::signals::{MonitorQueries, SignalPoint, SignalSeries, SystemSignal};
 use gatehouse_core::time::Timestamp;
-use gatehouse_core::Error;
+use gatehouse_core::{Error, ErrorReport};
 use serde::Deserialize;
 
 use crate::error::ConnectorError;
@@ -445,6 +445,23 @@ pub fn for_policy(policy: &Policy) -> Result<Option<Prometheus>, Error> {
             ClientOptions::default(),
         )?)),
         BackendKind::Embedded | BackendKind::Mlflow | BackendKind::Alertmanager => Ok(None),
+    }
+}
+
+/// The policy's Prometheus as the live views (`gatehouse status`, the Loop, the Rollout view) take
+/// the rollout's due measurements with it: the back end, or why it cannot be used, which the
+/// rollout gate then shows instead of failing the whole view.
+pub struct LiveMetrics(Result<Option<Prometheus>, ErrorReport>);
+
+impl LiveMetrics {
+    /// The policy's metrics back end, as [`for_policy`] makes it.
+    pub fn for_policy(policy: &Policy) -> LiveMetrics {
+        LiveMetrics(for_policy(policy).map_err(|e| e.report()))
+    }
+
+    /// The back end lent to the core's live views.
+    pub fn backend(&self) -> MetricsBackend<'_, Prometheus> {
+        self.0.as_ref().map(Option::as_ref).map_err(Clone::clone)
     }
 }
 

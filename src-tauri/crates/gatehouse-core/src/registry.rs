@@ -5,6 +5,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::Error;
+use crate::policy::UserName;
+use crate::ports::Registry;
+use crate::promotion::RequestId;
 use crate::reading::{string_id, ModelName};
 use crate::time::Timestamp;
 
@@ -49,4 +53,45 @@ pub struct ModelVersion {
     pub data_version: Option<String>,
     /// The code commit it was trained from, where known.
     pub code_commit: Option<String>,
+}
+
+/// A registry as it was last listed, read without asking it again: live views that follow a
+/// remote registry on a timer judge the loop from its last listing, so a slow server never holds
+/// them back. It moves no pointer.
+#[derive(Debug, Clone, Copy)]
+pub struct Listed<'a>(pub &'a [Model]);
+
+impl Registry for Listed<'_> {
+    async fn pointer(
+        &self,
+        model: &ModelName,
+        pointer: &PointerName,
+    ) -> Result<Option<VersionId>, Error> {
+        Ok(self
+            .0
+            .iter()
+            .find(|m| &m.name == model)
+            .and_then(|m| m.pointers.get(pointer).cloned()))
+    }
+
+    async fn version_exists(&self, model: &ModelName, version: &VersionId) -> Result<bool, Error> {
+        Ok(self
+            .0
+            .iter()
+            .filter(|m| &m.name == model)
+            .any(|m| m.versions.iter().any(|v| &v.version == version)))
+    }
+
+    async fn move_pointer(
+        &self,
+        model: &ModelName,
+        pointer: &PointerName,
+        _version: &VersionId,
+        _actor: &UserName,
+        _request: RequestId,
+    ) -> Result<String, Error> {
+        Err(Error::Invalid(format!(
+            "{model}@{pointer} cannot move through a registry's last listing; move it in the registry"
+        )))
+    }
 }

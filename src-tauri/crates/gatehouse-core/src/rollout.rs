@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::access::{authorize, Permission};
 use crate::audit::{AuditAction, AuditDraft, AuditEvent};
-use crate::error::{Error, ErrorCode};
+use crate::error::{Error, ErrorCode, ErrorReport};
 use crate::gate::fmt_num;
 use crate::hook::{HookDelivery, HookEvent, HookSink};
 use crate::policy::{Policy, UserName};
@@ -871,6 +871,21 @@ pub trait MetricQuery {
         at: Timestamp,
     ) -> impl Future<Output = Result<f64, Error>> + Send;
 }
+
+/// No metrics back end: the type of [`NO_METRICS`], for callers whose policy names none.
+impl MetricQuery for std::convert::Infallible {
+    async fn value_at(&self, _query: &str, _at: Timestamp) -> Result<f64, Error> {
+        match *self {}
+    }
+}
+
+/// The metrics back end a live view measures the rollout with: the policy's (none when it names
+/// none), or why it cannot be used, such as a credential missing from the keyring.
+pub type MetricsBackend<'a, M> = Result<Option<&'a M>, ErrorReport>;
+
+/// No metrics back end, for callers with no Prometheus at hand: a policy with PromQL metrics then
+/// shows them unmeasured, saying that `[backends.metrics]` names none.
+pub const NO_METRICS: MetricsBackend<'static, std::convert::Infallible> = Ok(None);
 
 /// The login the rollout rule acts under in the audit log when it rolls back by itself.
 pub const RULE_ACTOR: &str = "rule:rollout";

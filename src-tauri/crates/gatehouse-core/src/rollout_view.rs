@@ -20,8 +20,8 @@ use crate::promotion::{Desk, Quiet, RollbackPlan};
 use crate::reading::{ModelName, SignalName};
 use crate::registry::{PointerName, VersionId};
 use crate::rollout::{
-    analysis_override, rollout_start, Analysis, MetricAnalysis, MetricSource, Outcome,
-    ReadingHistory, Rollout, RolloutKind, Verdict, RULE_ACTOR,
+    analysis_override, rollout_start, Analysis, MetricAnalysis, MetricQuery, MetricSource,
+    MetricsBackend, Outcome, ReadingHistory, Rollout, RolloutKind, Verdict, RULE_ACTOR,
 };
 use crate::status::{loop_status, with_rollout, LoopStatus};
 use crate::time::Timestamp;
@@ -42,33 +42,35 @@ pub struct LiveAnalysis {
     /// An override of the analysis recorded since then: it passes the gate until the pointer
     /// moves again.
     pub overridden: Option<GateOverride>,
+    /// Why the PromQL measurements that fell due could not be taken (the metrics back end is
+    /// down, or the policy names none): the analysis is then as of the last one stored.
+    pub unmeasured: Option<String>,
 }
 
-/// Analyses the rollout of the policy's model now; none when the policy has no `[rollout]`.
-pub async fn live_analysis<S, R>(
+/// Analyses the rollout of the policy's model now, after taking the PromQL measurements that fell
+/// due from `metrics` as `gatehouse rollout analyze` does (none: from the measurements stored so
+/// far); none when the policy has no `[rollout]`. Measurements that cannot be taken leave the
+/// analysis as of the last one stored, saying why in [`LiveAnalysis::unmeasured`].
+pub async fn live_analysis<S, R, M>(
     policy: &Policy,
     store: &S,
     registry: &R,
+    metrics: Option<MetricsBackend<'_, M>>,
     now: Timestamp,
 ) -> Result<Option<LiveAnalysis>, Error>
 where
     S: PromotionStore + WorkspaceRead + ReadingHistory + Sync,
     R: Registry + Sync,
+    M: MetricQuery + Sync,
 {
     let Some(rules) = &policy.rollout else {
         return Ok(None);
     };
-    let rollout = Rollout {
-        policy,
-        // Analysing changes nothing, so nobody acts; the rule's name stands in.
-        actor: UserName::from(RULE_ACTOR),
-        now,
-        store,
-        registry,
-        observer: &Quiet,
-        hooks: &NoHooks,
+    let unmeasured = match metrics {
+        Some(metrics) => measure_due(policy, store, registry, metrics, now).await,
+        None => None,
     };
-    let analysis = rollout.analyze().await?;
+    let analysis = reader(policy, store, registry, now).analyze().await?;
     let target = format!("{}@{}", policy.model, rules.pointer);
     let canary = registry.pointer(&policy.model, &rules.pointer).await?;
     let log = store.audit_log().await?;
@@ -87,7 +89,59 @@ where
         canary,
         started_at,
         overridden,
+        unmeasured,
     }))
+}
+
+/// Takes the rollout's PromQL measurements that fell due by `now` from `metrics`, through
+/// [`Rollout::measure`] as `gatehouse rollout analyze` does, and says why they could not be
+/// taken, if they could not. Nothing to do when the policy has no PromQL metrics.
+pub async fn measure_due<S, R, M>(
+    policy: &Policy,
+    store: &S,
+    registry: &R,
+    metrics: MetricsBackend<'_, M>,
+    now: Timestamp,
+) -> Option<String>
+where
+    S: PromotionStore + WorkspaceRead + ReadingHistory + Sync,
+    R: Registry + Sync,
+    M: MetricQuery + Sync,
+{
+    let queries = policy.rollout.as_ref().is_some_and(|rules| {
+        rules
+            .metrics
+            .iter()
+            .any(|m| matches!(m.source, MetricSource::Query(_)))
+    });
+    match metrics {
+        _ if !queries => None,
+        Ok(metrics) => reader(policy, store, registry, now)
+            .measure(metrics)
+            .await
+            .err()
+            .map(|e| e.to_string()),
+        Err(e) => Some(e.message),
+    }
+}
+
+/// The rollout use-cases for reading and measuring, which change no pointer: nobody acts, so the
+/// rule's name stands in.
+fn reader<'a, S, R>(
+    policy: &'a Policy,
+    store: &'a S,
+    registry: &'a R,
+    now: Timestamp,
+) -> Rollout<'a, S, R> {
+    Rollout {
+        policy,
+        actor: UserName::from(RULE_ACTOR),
+        now,
+        store,
+        registry,
+        observer: &Quiet,
+        hooks: &NoHooks,
+    }
 }
 
 /// Judges the rollout gate by the analysis: one evidence entry per metric (its verdict as the
@@ -121,7 +175,8 @@ pub fn judge_rollout_gate(
         .iter()
         .map(|m| metric_evidence(m, &subject));
     let checks = std::mem::take(&mut gate.evidence);
-    gate.evidence = metrics.chain(checks).collect();
+    let unmeasured = live.unmeasured.as_deref().map(unmeasured_evidence);
+    gate.evidence = metrics.chain(unmeasured).chain(checks).collect();
     let derived = state_from_evidence(&gate.evidence);
     let overridden = match derived {
         GateState::Passed => None,
@@ -146,6 +201,10 @@ pub fn judge_rollout_gate(
         None if live.analysis.metrics.is_empty() => {
             "the rollout policy lists no metrics to analyse".into()
         }
+        None if derived == GateState::Unknown && live.unmeasured.is_some() => format!(
+            "the rollout's measurements cannot be taken, so its analysis is stale: {}",
+            live.unmeasured.as_deref().unwrap_or_default()
+        ),
         None => live.analysis.explanation.clone(),
     };
     gate.active_override = overridden;
@@ -223,6 +282,24 @@ fn measurements_text(m: &MetricAnalysis) -> String {
     format!("measured {}", each.join(", "))
 }
 
+/// The measurements that fell due and could not be taken: stale evidence, so a running analysis
+/// shows unknown rather than a pending it cannot finish (a failed one still blocks).
+fn unmeasured_evidence(why: &str) -> Evidence {
+    Evidence {
+        check: "measurements".into(),
+        description: "the PromQL measurements that fell due, taken from the metrics back end"
+            .into(),
+        signal: SignalName::from("prometheus query"),
+        expected: "every due measurement taken".into(),
+        value: None,
+        outcome: CheckOutcome::Stale,
+        blocking: true,
+        read_at: None,
+        source: None,
+        note: Some(why.to_owned()),
+    }
+}
+
 fn unreadable(error: &ErrorReport) -> Evidence {
     Evidence {
         check: "analysis".into(),
@@ -272,23 +349,25 @@ pub struct RolloutView {
 }
 
 /// The Rollout view of the policy's model as `user` sees it at `now`.
-pub async fn rollout_view<S, R>(
+pub async fn rollout_view<S, R, M>(
     policy: &Policy,
     store: &S,
     registry: &R,
+    metrics: MetricsBackend<'_, M>,
     user: &UserName,
     now: Timestamp,
 ) -> Result<RolloutView, Error>
 where
     S: PromotionStore + WorkspaceRead + ReadingHistory + Sync,
     R: Registry + Sync,
+    M: MetricQuery + Sync,
 {
     let Some(rules) = &policy.rollout else {
         return Err(Error::NotFound(
             "the policy has no [rollout] section, so no rollout is analysed".into(),
         ));
     };
-    let Some(live) = live_analysis(policy, store, registry, now).await? else {
+    let Some(live) = live_analysis(policy, store, registry, Some(metrics), now).await? else {
         return Err(Error::NotFound(
             "the policy has no [rollout] section".into(),
         ));
@@ -386,6 +465,7 @@ mod tests {
             canary: Some(VersionId::from("3")),
             started_at: Some(Timestamp(NOW.0 - 3_600_000)),
             overridden,
+            unmeasured: None,
         }
     }
 
@@ -474,6 +554,28 @@ mod tests {
             gate.summary,
             "erin overrode the failed analysis of v3: load test noise"
         );
+    }
+
+    #[test]
+    fn measurements_that_cannot_be_taken_leave_a_running_analysis_unknown_and_a_failed_one_red() {
+        let why = "prometheus at http://127.0.0.1:9 is unreachable";
+        let mut gate = rollout_gate();
+        let mut running = live(&[1.0, 2.4], None);
+        running.unmeasured = Some(why.into());
+        judge_rollout_gate(&mut gate, Ok(&running), NOW);
+        assert_eq!(gate.state, GateState::Unknown);
+        assert_eq!(
+            gate.summary,
+            format!("the rollout's measurements cannot be taken, so its analysis is stale: {why}")
+        );
+        assert_eq!(gate.evidence[1].outcome, CheckOutcome::Stale);
+        assert_eq!(gate.evidence[1].note.as_deref(), Some(why));
+
+        let mut gate = rollout_gate();
+        let mut failed = live(&[2.4, 2.5, 2.6], None);
+        failed.unmeasured = Some(why.into());
+        judge_rollout_gate(&mut gate, Ok(&failed), NOW);
+        assert_eq!(gate.state, GateState::Blocked);
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! The loop's status: every stage and gate with its state, owner and evidence. This is what the
 //! Loop view draws and what `gatehouse status` prints.
 
+use std::convert::Infallible;
+
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorReport};
@@ -9,7 +11,7 @@ use crate::policy::Policy;
 use crate::ports::{PromotionStore, Registry, WorkspaceRead};
 use crate::reading::ModelName;
 use crate::registry::{Model, PointerName, VersionId};
-use crate::rollout::ReadingHistory;
+use crate::rollout::{MetricQuery, MetricsBackend, ReadingHistory};
 use crate::rollout_view::{judge_rollout_gate, live_analysis, LiveAnalysis, ROLLOUT_GATE};
 use crate::stage::Stage;
 use crate::time::Timestamp;
@@ -98,9 +100,9 @@ pub async fn loop_status(
     })
 }
 
-/// The loop as the panel and `gatehouse status` show it: [`loop_status`], with the rollout gate
-/// judged by the live analysis of the rollout in progress where the policy has `[rollout]`. An
-/// analysis that cannot be made leaves that gate unknown, never the whole loop unreadable.
+/// [`loop_status`], with the rollout gate judged by the live analysis of the rollout in progress
+/// where the policy has `[rollout]`, from the measurements stored so far. An analysis that cannot
+/// be made leaves that gate unknown, never the whole loop unreadable.
 pub async fn live_loop_status<S, R>(
     policy: &Policy,
     store: &S,
@@ -111,8 +113,49 @@ where
     S: PromotionStore + WorkspaceRead + ReadingHistory + Sync,
     R: Registry + Sync,
 {
+    judged_loop_status(
+        policy,
+        store,
+        registry,
+        None::<MetricsBackend<'_, Infallible>>,
+        now,
+    )
+    .await
+}
+
+/// The loop as the panel and `gatehouse status` show it (through
+/// `gatehouse_connectors::live::loop_status`): [`live_loop_status`], with the rollout's due
+/// PromQL measurements first taken from `metrics`. Measurements that cannot be taken leave the
+/// rollout gate unknown (or red, if the analysis already failed) and say why.
+pub async fn measured_loop_status<S, R, M>(
+    policy: &Policy,
+    store: &S,
+    registry: &R,
+    metrics: MetricsBackend<'_, M>,
+    now: Timestamp,
+) -> Result<LoopStatus, Error>
+where
+    S: PromotionStore + WorkspaceRead + ReadingHistory + Sync,
+    R: Registry + Sync,
+    M: MetricQuery + Sync,
+{
+    judged_loop_status(policy, store, registry, Some(metrics), now).await
+}
+
+async fn judged_loop_status<S, R, M>(
+    policy: &Policy,
+    store: &S,
+    registry: &R,
+    metrics: Option<MetricsBackend<'_, M>>,
+    now: Timestamp,
+) -> Result<LoopStatus, Error>
+where
+    S: PromotionStore + WorkspaceRead + ReadingHistory + Sync,
+    R: Registry + Sync,
+    M: MetricQuery + Sync,
+{
     let mut status = loop_status(policy, store, now).await?;
-    match live_analysis(policy, store, registry, now).await {
+    match live_analysis(policy, store, registry, metrics, now).await {
         Ok(live) => with_rollout(&mut status, Ok(live.as_ref()), now),
         Err(e) => with_rollout(&mut status, Err(&e.report()), now),
     }

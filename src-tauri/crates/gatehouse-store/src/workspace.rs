@@ -24,7 +24,7 @@ use gatehouse_core::promotion::{
 };
 use gatehouse_core::reading::{ModelName, Reading};
 use gatehouse_core::registry::{Model, PointerName, VersionId};
-use gatehouse_core::status::live_loop_status;
+use gatehouse_core::status::{live_loop_status, LoopStatus};
 use gatehouse_core::time::Timestamp;
 use gatehouse_core::view::{LoopUpdate, LoopView};
 use gatehouse_core::Error;
@@ -258,40 +258,28 @@ impl Workspace {
         })
     }
 
-    /// The loop of the policy's model with its layout, as the panel draws it.
+    /// The loop of the policy's model with its layout, its rollout analysed against the embedded
+    /// registry from the measurements stored. The panel and `gatehouse status` add the back ends
+    /// the policy names (`gatehouse_connectors::live`).
     pub async fn loop_view(&self, now: Timestamp) -> Result<LoopView, Error> {
-        self.loop_view_with(self, now).await
+        let policy = self.policy()?;
+        let status = live_loop_status(&policy, self, self, now).await?;
+        Ok(self.view_of(&policy, status))
     }
 
-    /// [`Workspace::loop_view`] with the rollout analysed against `registry`: the one the policy
-    /// names, which the panel passes so that it shows what `gatehouse status` does.
-    pub async fn loop_view_with<R: Registry + Sync>(
-        &self,
-        registry: &R,
-        now: Timestamp,
-    ) -> Result<LoopView, Error> {
-        let policy = self.policy()?;
-        let status = live_loop_status(&policy, self, registry, now).await?;
-        Ok(LoopView {
+    /// `status` with the layout to draw it on.
+    pub fn view_of(&self, policy: &Policy, status: LoopStatus) -> LoopView {
+        LoopView {
             workspace_dir: self.dir.display().to_string(),
             status,
-            layout: layout_for(&policy),
-        })
+            layout: layout_for(policy),
+        }
     }
 
     /// The loop as an update for a live panel: the view, or the error that keeps it from being
     /// computed.
     pub async fn loop_update(&self, now: Timestamp) -> LoopUpdate {
-        self.loop_update_with(self, now).await
-    }
-
-    /// [`Workspace::loop_update`] with the rollout analysed against `registry`.
-    pub async fn loop_update_with<R: Registry + Sync>(
-        &self,
-        registry: &R,
-        now: Timestamp,
-    ) -> LoopUpdate {
-        match self.loop_view_with(registry, now).await {
+        match self.loop_view(now).await {
             Ok(view) => LoopUpdate::Ready {
                 view: Box::new(view),
             },
@@ -893,7 +881,16 @@ mod tests {
 
         let at = Timestamp(NOW.0 + 45_000);
         let dana = UserName::from("dana");
-        let view = rollout_view(&policy, &ws, &ws, &dana, at).await.unwrap();
+        let view = rollout_view(
+            &policy,
+            &ws,
+            &ws,
+            gatehouse_core::rollout::NO_METRICS,
+            &dana,
+            at,
+        )
+        .await
+        .unwrap();
         let plan = view
             .proposal
             .expect("a failed analysis proposes a rollback");
