@@ -7,6 +7,7 @@
 
 mod architecture;
 mod bindings;
+mod drills;
 mod mlflow;
 mod monitor_decoders;
 mod monitoring;

@@ -4,6 +4,7 @@
 //! [`gatehouse_core::ports`].
 
 mod drill;
+mod drill;
 mod error;
 pub mod opening;
 mod pg;
@@ -12,6 +13,7 @@ mod sqlite;
 pub mod team;
 mod workspace;
 
+pub use drill::DRILLS_DIR;
 pub use drill::DRILLS_DIR;
 pub use error::StoreError;
 pub use opening::{actor, open, Keyring};
