@@ -703,3 +703,160 @@ fn mlflow_permissions_and_secrets() {
     });
     drop(server);
 }
+
+/// A policy on the MLflow server whose model-validation gate reads the candidate's and the
+/// champion's runs, and whose rollout gate analyses the version the champion alias points at.
+const RUNS_POLICY: &str = r##"
+[workspace]
+name = "mlflow runs"
+model = "churn"
+
+[backends.registry]
+kind = "mlflow"
+url = "URL"
+
+[backends.registry.metrics]
+"model.auc" = "roc_auc"
+
+[[gates]]
+id = "model-validation"
+[[gates.checks]]
+id = "auc"
+signal = "model.auc"
+min = 0.8
+[[gates.checks]]
+id = "vs-champion"
+signal = "model.auc_delta_vs_champion"
+min = -0.005
+
+[promotion]
+production_pointer = "champion"
+
+[rollout]
+kind = "canary"
+pointer = "champion"
+
+[[rollout.metrics]]
+name = "error rate"
+signal = "rollout.error_rate_ratio"
+success = "value <= 1.5"
+failure = "value > 2"
+interval = "1m"
+count = 5
+failure_limit = 2
+"##;
+
+/// A gate of a loop, with its evidence by check.
+fn gate<'a>(
+    status: &'a gatehouse_core::status::LoopStatus,
+    id: &str,
+) -> &'a gatehouse_core::gate::GateStatus {
+    status.gates.iter().find(|g| g.id.as_str() == id).unwrap()
+}
+
+#[test]
+fn the_loop_reads_candidate_and_champion_runs_and_judges_the_rollout_on_the_alias() {
+    use gatehouse_connectors::live;
+    use gatehouse_connectors::registry::AnyRegistry;
+    use gatehouse_core::gate::GateState;
+    use gatehouse_core::rollout::ReadingHistory;
+
+    let server = MlflowServer::start(Auth::Off);
+    runtime().block_on(async {
+        let rest = Rest::new(&server.url, None);
+        let exp = rest
+            .post("experiments/create", json!({"name": "training"}))
+            .await["experiment_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        rest.create_model("churn").await;
+        // v1, v2 (the champion) and v3, the candidate: a little worse than the champion.
+        for (n, auc) in [0.82, 0.86, 0.85].into_iter().enumerate() {
+            let run = rest
+                .post("runs/create", json!({"experiment_id": exp}))
+                .await["run"]["info"]["run_id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            rest.post(
+                "runs/log-batch",
+                json!({"run_id": run, "metrics": [{"key": "roc_auc", "value": auc, "timestamp": 1, "step": 0}],
+                       "params": [{"key": "depth", "value": n.to_string()}]}),
+            )
+            .await;
+            rest.create_version("churn", &run, n + 1).await;
+        }
+        rest.set_alias("churn", "champion", "2").await;
+
+        let dir = tempfile::tempdir().unwrap();
+        let text = RUNS_POLICY.replace("URL", &server.url);
+        std::fs::write(dir.path().join("gatehouse.toml"), text).unwrap();
+        let ws = Workspace::open(dir.path()).await.unwrap();
+        let policy = ws.policy().unwrap();
+        let now = SystemClock.now();
+        let churn = ModelName::from("churn");
+        // The canary's error rate, as a pipeline records it: failed three times of three.
+        for (k, ratio) in [2.4, 2.5, 2.6].into_iter().enumerate() {
+            ws.record_reading(&Reading {
+                model: churn.clone(),
+                signal: SignalName::from("rollout.error_rate_ratio"),
+                value: ratio,
+                read_at: gatehouse_core::time::Timestamp(now.0 - 60_000 * (3 - k as i64)),
+                source: "pipeline".into(),
+                note: None,
+            })
+            .await
+            .unwrap();
+        }
+
+        // `gatehouse status` (no listing: MLflow is listed now).
+        let status = live::loop_status(&policy, &ws, None, now).await.unwrap();
+        let validation = gate(&status, "model-validation");
+        assert_eq!(validation.state, GateState::Blocked);
+        let auc = &validation.evidence[0];
+        assert_eq!(auc.value, Some(0.85));
+        assert!(auc.source.as_deref().unwrap().starts_with("mlflow: roc_auc of v3 (run "));
+        let delta = &validation.evidence[1];
+        assert!((delta.value.unwrap() - (0.85 - 0.86)).abs() < 1e-9);
+        assert_eq!(
+            delta.note.as_deref(),
+            Some("candidate v3 roc_auc 0.85 vs champion v2 (champion) 0.86")
+        );
+        // The rollout gate analyses MLflow's champion, not the embedded registry's (empty).
+        let rollout = gate(&status, "rollout");
+        assert_eq!(rollout.state, GateState::Blocked);
+        assert!(
+            rollout
+                .summary
+                .starts_with("error rate of v2 met the failure condition `value > 2` in 3 of 3 checks"),
+            "{}",
+            rollout.summary
+        );
+
+        // The panel's Loop judges the loop from the watcher's last listing: the same loop.
+        let models = AnyRegistry::for_policy(&policy, &ws)
+            .unwrap()
+            .models()
+            .await
+            .unwrap();
+        let watched = live::loop_status(&policy, &ws, Some(&models), now)
+            .await
+            .unwrap();
+        assert_eq!(watched, status);
+        // The readings were news once.
+        let signal = SignalName::from("model.auc_delta_vs_champion");
+        assert_eq!(ws.readings(&churn, &signal, 10).await.unwrap().len(), 1);
+
+        // The champion moves to v3 in MLflow: the candidate no longer trails it, and the rollout
+        // gate now analyses v3.
+        rest.set_alias("churn", "champion", "3").await;
+        let status = live::loop_status(&policy, &ws, None, SystemClock.now())
+            .await
+            .unwrap();
+        assert_eq!(gate(&status, "model-validation").state, GateState::Passed);
+        assert_eq!(gate(&status, "model-validation").evidence[1].value, Some(0.0));
+        assert!(gate(&status, "rollout").summary.starts_with("error rate of v3 "));
+        assert_eq!(ws.readings(&churn, &signal, 10).await.unwrap().len(), 2);
+    });
+}

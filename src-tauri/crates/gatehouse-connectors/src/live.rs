@@ -1,14 +1,15 @@
 //! The loop as `gatehouse status` prints it and the panel's Loop draws it, put together from every
-//! back end the policy names: the rollout gate judged by the live analysis on the registry's
-//! pointer (its due PromQL measurements taken from Prometheus first), the Register and Deploy
-//! stages described from that registry, and the model's alerts. One function for both, so the
-//! two cannot tell different stories.
+//! back end the policy names: the model-validation readings of the registry's runs, the rollout
+//! gate judged by the live analysis on the registry's pointer (its due PromQL measurements taken
+//! from Prometheus first), the Register and Deploy stages described from that registry, and the
+//! model's alerts. One function for both, so the two cannot tell different stories.
 
 use gatehouse_core::monitor::Samples;
 use gatehouse_core::policy::Policy;
 use gatehouse_core::ports::{PromotionStore, Registry, WorkspaceRead};
 use gatehouse_core::registry::{Listed, Model};
 use gatehouse_core::rollout::ReadingHistory;
+use gatehouse_core::run_metrics;
 use gatehouse_core::status::{measured_loop_status, with_models, LoopStatus};
 use gatehouse_core::time::Timestamp;
 use gatehouse_core::Error;
@@ -17,10 +18,11 @@ use crate::alerts::AlertBackend;
 use crate::prometheus::LiveMetrics;
 use crate::registry::AnyRegistry;
 
-/// The loop of the policy's model at `now`. `listing` is the registry as a watcher last listed
-/// it: the rollout is then judged and the stages described from it, without asking the registry
-/// again; without it the registry the policy names is asked. An Alertmanager that is down leaves
-/// the loop as it is (`gatehouse alerts` says why); a registry that cannot be read fails it.
+/// The loop of the policy's model at `now`. `listing` is a remote registry as a watcher last
+/// listed it (with its runs' metrics): the loop is then judged and described from it without
+/// asking the registry again; without it a remote registry is listed now. An Alertmanager that
+/// is down leaves the loop as it is (`gatehouse alerts` says why); a registry that cannot be
+/// read fails it.
 pub async fn loop_status<W>(
     policy: &Policy,
     ws: &W,
@@ -30,22 +32,49 @@ pub async fn loop_status<W>(
 where
     W: WorkspaceRead + PromotionStore + ReadingHistory + Registry + Samples + Sync,
 {
+    let registry = AnyRegistry::for_policy(policy, ws)?;
+    let listed;
+    let listing = match (listing, &registry) {
+        (Some(models), _) => Some(models),
+        (None, AnyRegistry::Mlflow(_)) => {
+            listed = registry.models().await?;
+            Some(listed.as_slice())
+        }
+        (None, AnyRegistry::Embedded(_)) => None,
+    };
     let metrics = LiveMetrics::for_policy(policy);
     let mut status = match listing {
         Some(models) => {
+            record_run_metrics(policy, ws, models, now).await?;
             let mut status =
                 measured_loop_status(policy, ws, &Listed(models), metrics.backend(), now).await?;
             with_models(&mut status, models);
             status
         }
-        None => {
-            let registry = AnyRegistry::for_policy(policy, ws)?;
-            let mut status =
-                measured_loop_status(policy, ws, &registry, metrics.backend(), now).await?;
-            registry.describe(&mut status).await?;
-            status
-        }
+        None => measured_loop_status(policy, ws, &registry, metrics.backend(), now).await?,
     };
     let _ = AlertBackend::reflect_on(policy, ws, &mut status, now).await;
     Ok(status)
+}
+
+/// Records what the registry's runs say of the candidate and the champion
+/// (`[backends.registry.metrics]`) as readings, where it is news.
+async fn record_run_metrics<W>(
+    policy: &Policy,
+    ws: &W,
+    models: &[Model],
+    now: Timestamp,
+) -> Result<(), Error>
+where
+    W: WorkspaceRead + PromotionStore + Sync,
+{
+    let readings = run_metrics::readings(policy, models, now);
+    if readings.is_empty() {
+        return Ok(());
+    }
+    let latest = ws.latest_readings(&policy.model).await?;
+    for reading in run_metrics::news(readings, &latest) {
+        ws.record_reading(&reading).await?;
+    }
+    Ok(())
 }

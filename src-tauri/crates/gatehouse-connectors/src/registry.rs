@@ -1,6 +1,6 @@
 //! The registry a workspace's policy names: its own embedded registry, or an MLflow server. The
 //! CLI and the panel both list models and move pointers through it, so neither can show or move
-//! the wrong registry; and the loop describes its stages from it, so the Loop view and
+//! the wrong registry; and the loop describes its stages from it (`live`), so the Loop view and
 //! `gatehouse status` show what the registry holds.
 
 use std::collections::BTreeMap;
@@ -10,7 +10,6 @@ use gatehouse_core::ports::{Registry, WorkspaceRead};
 use gatehouse_core::promotion::RequestId;
 use gatehouse_core::reading::ModelName;
 use gatehouse_core::registry::{Model, PointerName, VersionId};
-use gatehouse_core::status::{with_models, LoopStatus};
 use gatehouse_core::Error;
 
 use crate::mlflow::{Client, Config, VersionDetails};
@@ -69,20 +68,6 @@ impl<E: WorkspaceRead + Sync> AnyRegistry<'_, E> {
                     models: listing.models,
                     details: listing.details,
                 })
-            }
-        }
-    }
-
-    /// Describes `status`'s stages from this registry's models. The loop of the workspace
-    /// already describes them from the embedded registry; an MLflow server is listed (without
-    /// runs: stages show versions and pointers only), and its failure fails the loop, which the
-    /// panel then shows stale rather than describing a registry it could not read.
-    pub async fn describe(&self, status: &mut LoopStatus) -> Result<(), Error> {
-        match self {
-            AnyRegistry::Embedded(_) => Ok(()),
-            AnyRegistry::Mlflow(client) => {
-                with_models(status, &client.list().await?.models);
-                Ok(())
             }
         }
     }

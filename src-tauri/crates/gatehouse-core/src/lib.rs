@@ -26,6 +26,7 @@ pub mod registry;
 pub mod response;
 pub mod rollout;
 pub mod rollout_view;
+pub mod run_metrics;
 pub mod signals;
 pub mod stage;
 pub mod status;

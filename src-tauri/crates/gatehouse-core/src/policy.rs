@@ -385,6 +385,9 @@ pub struct Policy {
     pub rollout: Option<crate::rollout::RolloutPolicy>,
     /// Deploy hooks called on promotion, rollback and abort.
     pub hooks: Vec<crate::hook::HookSpec>,
+    /// `[backends.registry.metrics]`: which MLflow run metric feeds which gate signal, for the
+    /// candidate version and against the champion (`run_metrics` says how).
+    pub run_metrics: BTreeMap<SignalName, String>,
 }
 
 impl Policy {
@@ -588,6 +591,7 @@ mod raw {
         credential: Option<String>,
         pointers: Option<super::PointerKind>,
         refresh_secs: Option<u32>,
+        metrics: Option<Spanned<BTreeMap<String, String>>>,
     }
 
     #[derive(Deserialize)]
@@ -678,8 +682,10 @@ mod raw {
                 ));
             }
 
+            let mut registry = self.backends.registry;
+            let run_metrics = registry.as_mut().and_then(|r| r.get_mut().metrics.take());
             let backends = super::Backends {
-                registry: backend(self.backends.registry, "registry", &[BackendKind::Mlflow])?,
+                registry: backend(registry, "registry", &[BackendKind::Mlflow])?,
                 metrics: backend(self.backends.metrics, "metrics", &[BackendKind::Prometheus])?,
                 alerts: backend(self.backends.alerts, "alerts", &[BackendKind::Alertmanager])?,
             };
@@ -855,7 +861,12 @@ mod raw {
                 .collect::<Result<Vec<_>, _>>()?;
 
             let store = self.store.map(team_store).transpose()?;
+            let run_metrics = match run_metrics {
+                Some(table) => crate::run_metrics::validate(table, &backends.registry, &gates)?,
+                None => BTreeMap::new(),
+            };
             Ok(super::Policy {
+                run_metrics,
                 store,
                 drift,
                 rollout,
@@ -1173,6 +1184,12 @@ mod raw {
                 ))
             }
             _ => {}
+        }
+        if entry.metrics.is_some() {
+            return Err((
+                span,
+                format!("`backends.{port}.metrics` is only for an mlflow registry"),
+            ));
         }
         let stages = entry.pointers == Some(super::PointerKind::Stages);
         if stages && entry.kind != BackendKind::Mlflow {

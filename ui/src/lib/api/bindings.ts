@@ -1142,7 +1142,12 @@ started_at: Timestamp | null,
  * An override of the analysis recorded since then: it passes the gate until the pointer
  * moves again.
  */
-overridden: GateOverride | null, };
+overridden: GateOverride | null, 
+/**
+ * Why the PromQL measurements that fell due could not be taken (the metrics back end is
+ * down, or the policy names none): the analysis is then as of the last one stored.
+ */
+unmeasured: string | null, };
 
 export type RolloutView = { 
 /**
