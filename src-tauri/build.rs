@@ -18,6 +18,7 @@ fn main() {
         "alert_ack",
         "alert_unack",
         "drift_board",
+        "watch_drift",
         "drift_chart",
         "drift_heatmap",
         "drift_marks",

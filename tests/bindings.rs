@@ -72,6 +72,7 @@ fn declarations() -> String {
         core::monitor::FeatureDrift::decl(&cfg),
         core::monitor::WindowDrift::decl(&cfg),
         core::monitor::DriftBoard::decl(&cfg),
+        core::monitor::DriftUpdate::decl(&cfg),
         core::monitor::ChartMark::decl(&cfg),
         core::signals::SystemSignal::decl(&cfg),
         core::signals::Unit::decl(&cfg),

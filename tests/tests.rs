@@ -11,5 +11,6 @@ mod drills;
 mod mlflow;
 mod monitor_decoders;
 mod monitoring;
+mod prometheus_drift;
 mod rollout;
 mod teamstore;

@@ -76,6 +76,7 @@ pub fn run() -> ExitCode {
                 state.start_alert_watch(app.handle().clone(), every);
             }
             app.manage(state);
+            commands::drift::start_monitor(app.handle());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -95,6 +96,7 @@ pub fn run() -> ExitCode {
             commands::alerts::alert_ack,
             commands::alerts::alert_unack,
             commands::drift::drift_board,
+            commands::drift::watch_drift,
             commands::drift::drift_chart,
             commands::drift::drift_heatmap,
             commands::drift::drift_marks,

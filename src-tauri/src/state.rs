@@ -8,7 +8,6 @@ use gatehouse_connectors::hooks::Webhooks;
 use gatehouse_connectors::registry::AnyRegistry;
 use gatehouse_connectors::secret;
 use gatehouse_core::demo;
-use gatehouse_core::monitor::{DriftBoard, Method};
 use gatehouse_core::policy::{Policy, UserName};
 use gatehouse_core::presence::Looking;
 use gatehouse_core::promotion::{Desk, Quiet, RequestId};
@@ -16,7 +15,7 @@ use gatehouse_core::rollout::Rollout;
 use gatehouse_core::rollout_view::{rollout_view, RolloutView};
 use gatehouse_core::time::{Clock, SystemClock};
 use gatehouse_core::{Error, ErrorReport};
-use gatehouse_store::{Revision, Workspace};
+use gatehouse_store::Workspace;
 
 use crate::error::IpcError;
 use crate::team::{self, Nudges, TeamFeed};
@@ -28,9 +27,6 @@ pub struct AppState {
     pub workspace: Result<Workspace, ErrorReport>,
     /// Who acts through this panel.
     pub user: Result<UserName, ErrorReport>,
-    /// The last drift board with the workspace revision and the method it was computed at:
-    /// every chart of one refresh shares one computation.
-    pub drift: tokio::sync::Mutex<Option<(Revision, Option<Method>, DriftBoard)>>,
     /// The last monitor view read: the Monitor view's charts of one refresh draw it.
     pub monitor: tokio::sync::Mutex<Option<gatehouse_core::signals::MonitorView>>,
     /// The team store's change notices, which wake the workspace's watchers at once.
@@ -69,7 +65,6 @@ impl AppState {
             team: TeamFeed::start(workspace.as_ref().ok()),
             workspace,
             user,
-            drift: tokio::sync::Mutex::new(None),
             monitor: tokio::sync::Mutex::new(None),
         };
         // A broken policy is shown by the Loop view; reconciliation runs once it parses.
@@ -173,22 +168,6 @@ impl AppState {
     /// Says that the acting user looks at `requests` now; who else looks at which of them.
     pub async fn look_at(&self, requests: &[RequestId]) -> Result<Vec<Looking>, IpcError> {
         Ok(team::look_at(self.workspace()?, requests).await?)
-    }
-
-    /// The drift board of the followed model through the policy's methods or `method`,
-    /// recomputed only when the workspace or the method changed.
-    pub async fn drift_board(&self, method: Option<Method>) -> Result<DriftBoard, IpcError> {
-        let ws = self.workspace()?;
-        let revision = ws.revision().await.map_err(Error::from)?;
-        let mut cache = self.drift.lock().await;
-        if let Some((at, m, board)) = cache.as_ref() {
-            if *at == revision && *m == method {
-                return Ok(board.clone());
-            }
-        }
-        let board = gatehouse_core::monitor::board_with_method(&self.policy()?, ws, method).await?;
-        *cache = Some((revision, method, board.clone()));
-        Ok(board)
     }
 
     /// Writes an exported chart as `<workspace>/exports/<name>` and returns its path.

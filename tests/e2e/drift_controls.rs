@@ -1,9 +1,16 @@
 //! The Drift view's controls: pick a feature, a window and a method and see the charts and the
 //! numbers change; hover a score chart for the window's read-out; pause the live stream and see
-//! the charts hold still while the workspace moves on, then resume; export the shown chart as PNG
-//! and SVG into the workspace's `exports/`.
+//! the charts hold still while the workspace moves on (and redraw in the other theme when it is
+//! toggled), then resume; export the shown chart as PNG and SVG into the workspace's `exports/`;
+//! and the charts move with the boards the shell pushes over its channel, the view never polling.
 
 use super::*;
+
+/// How many updates the drift feed's channel has delivered to the view.
+const MESSAGES: &str =
+    "return Number(document.querySelector('main[data-testid=drift-view]').dataset.channelMessages);";
+/// The feed's step whose board the view shows.
+const SEQ: &str = "return document.querySelector('main[data-testid=drift-view]').dataset.seq;";
 
 /// Sets a `<select>` by test id to `value` as a person choosing an option does.
 fn choose(s: &webdriver::Session, testid: &str, value: &str) -> Result<()> {
@@ -176,6 +183,11 @@ fn a_paused_drift_view_holds_still_while_the_stream_moves_on() -> Result<()> {
     s.click(&s.wait_for("[data-testid=drift-pause]", WAIT)?)?;
     s.wait_for("[data-testid=drift-paused]", WAIT)?;
     let held = s.execute(heatmap, json!([]))?;
+    let held_seq = s.execute(SEQ, json!([]))?;
+    let pushed = s
+        .execute(MESSAGES, json!([]))?
+        .as_i64()
+        .context("messages")?;
     let status_before = windows()?;
     // The stream moves a window every 2 s; give it three.
     std::thread::sleep(Duration::from_secs(7));
@@ -184,6 +196,49 @@ fn a_paused_drift_view_holds_still_while_the_stream_moves_on() -> Result<()> {
         s.execute(heatmap, json!([]))?,
         held,
         "the paused view held still"
+    );
+    assert!(
+        s.execute(MESSAGES, json!([]))?
+            .as_i64()
+            .context("messages")?
+            > pushed,
+        "the feed kept pushing while the view was paused"
+    );
+
+    // The other theme redraws the board the paused view holds, not the stream's latest.
+    s.click(&s.wait_for("[data-testid=theme-toggle]", WAIT)?)?;
+    s.wait_until(
+        "the held heatmap in the other theme",
+        &format!(
+            "const v = document.querySelector('main[data-testid=drift-view]'); const i = document.querySelector('[data-testid=drift-heatmap]'); return v.dataset.ready === 'true' && !!i && i.getAttribute('src') !== {};",
+            serde_json::to_string(&held)?
+        ),
+        WAIT,
+    )?;
+    assert_eq!(s.execute(SEQ, json!([]))?, held_seq, "still the held board");
+    assert_eq!(
+        s.execute(
+            "return document.querySelectorAll('[data-testid=drift-view] .chart-error').length;",
+            json!([])
+        )?,
+        json!(0),
+        "every chart of the held board drawn"
+    );
+    panel.save_screenshot("drift-paused-dark.png")?;
+    let themed = s.execute(heatmap, json!([]))?;
+    s.click(&s.wait_for("[data-testid=theme-toggle]", WAIT)?)?;
+    s.wait_until(
+        "the held heatmap back in the first theme",
+        &format!(
+            "const v = document.querySelector('main[data-testid=drift-view]'); const i = document.querySelector('[data-testid=drift-heatmap]'); return v.dataset.ready === 'true' && !!i && i.getAttribute('src') !== {};",
+            serde_json::to_string(&themed)?
+        ),
+        WAIT,
+    )?;
+    assert_eq!(
+        s.execute(heatmap, json!([]))?,
+        held,
+        "the same board in the same theme draws the same chart"
     );
 
     s.click(&s.wait_for("[data-testid=drift-pause]", WAIT)?)?;
@@ -195,5 +250,64 @@ fn a_paused_drift_view_holds_still_while_the_stream_moves_on() -> Result<()> {
         ),
         WAIT,
     )?;
+    Ok(())
+}
+
+#[test]
+#[ignore = "needs the built app, tauri-driver and a display: run scripts/test"]
+fn the_drift_charts_follow_the_boards_pushed_over_the_channel() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let ws = dir.path().join("ws");
+    gatehouse(&ws, &["demo"])?;
+    let panel = Panel::launch(
+        &ws,
+        "dana",
+        "main[data-testid=loop-view][data-ready=true]",
+        2,
+    )?;
+    let s = panel.session();
+    go_to(s, "drift")?;
+    s.wait_for("main[data-testid=drift-view][data-ready=true]", WAIT)?;
+    let first_seq: i64 = s
+        .execute(SEQ, json!([]))?
+        .as_str()
+        .context("seq")?
+        .parse()?;
+    let first_messages = s
+        .execute(MESSAGES, json!([]))?
+        .as_i64()
+        .context("messages")?;
+    assert!(
+        first_messages >= 1,
+        "the feed's latest board arrives at once"
+    );
+    let heatmap = s.execute(
+        "return document.querySelector('[data-testid=drift-heatmap]').getAttribute('src');",
+        json!([]),
+    )?;
+    // A new window of the stream: the shell pushes a board, and the view draws it without
+    // asking for one (no timer of the view reads the drift board).
+    s.wait_until(
+        "a pushed board to be drawn",
+        &format!(
+            "const v = document.querySelector('main[data-testid=drift-view]'); const i = document.querySelector('[data-testid=drift-heatmap]');
+             return v.dataset.ready === 'true' && Number(v.dataset.channelMessages) > {first_messages} && Number(v.dataset.seq) > {first_seq} && i.getAttribute('src') !== {};",
+            serde_json::to_string(&heatmap)?
+        ),
+        WAIT,
+    )?;
+    let seq: i64 = s
+        .execute(SEQ, json!([]))?
+        .as_str()
+        .context("seq")?
+        .parse()?;
+    let messages = s
+        .execute(MESSAGES, json!([]))?
+        .as_i64()
+        .context("messages")?;
+    assert!(
+        messages - first_messages >= seq - first_seq,
+        "every step shown came over the channel: {first_messages}→{messages} messages, steps {first_seq}→{seq}"
+    );
     Ok(())
 }

@@ -1,14 +1,196 @@
-//! The Drift view: the serving stream's drift board, and its charts drawn by plotters.
+//! The Drift view: the live drift feed — a monitor task that computes the board whenever the
+//! workspace changes (or, for a board read from Prometheus, once the policy's refresh interval
+//! has passed), records what the retrain trigger reads, and pushes each new board over a
+//! channel — and the charts of a board the view names, drawn by plotters.
+//!
+//! The computation is the core's and the connectors' (`prometheus_drift::live_board`,
+//! `monitor::share_reading`); this module schedules it and forwards the results. The boards of
+//! the last steps are held, so a paused view can still redraw the board it shows (in another
+//! theme, say) after the feed has moved on.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
 
 use gatehouse_charts::drift::{drift_svg, export_drift, heatmap, score_marks, DriftChart};
 use gatehouse_charts::{Format, Theme};
-use gatehouse_core::monitor::{parse_method, ChartMark, DriftBoard, FeatureDrift};
+use gatehouse_connectors::prometheus_drift::{live_board, reads_prometheus};
+use gatehouse_core::monitor::{
+    parse_method, share_reading, ChartMark, DriftBoard, DriftUpdate, FeatureDrift, Method,
+};
+use gatehouse_core::ports::WorkspaceRead as _;
 use gatehouse_core::time::{Clock, SystemClock};
 use gatehouse_core::Error;
-use tauri::State;
+use gatehouse_store::Workspace;
+use tauri::ipc::Channel;
+use tauri::{Manager as _, State};
 
 use crate::error::IpcError;
 use crate::state::AppState;
+
+/// How often the monitor task checks whether the workspace changed.
+const POLL: Duration = Duration::from_millis(500);
+/// How many recent boards (per step and method) stay drawable.
+const HELD: usize = 48;
+
+/// The live drift feed: the latest push, and the boards charts may still be drawn of.
+pub struct DriftFeed {
+    pushed: tokio::sync::watch::Sender<Option<DriftUpdate>>,
+    held: tokio::sync::Mutex<VecDeque<(u32, Option<Method>, DriftBoard)>>,
+}
+
+impl DriftFeed {
+    fn new() -> DriftFeed {
+        DriftFeed {
+            pushed: tokio::sync::watch::Sender::new(None),
+            held: tokio::sync::Mutex::new(VecDeque::new()),
+        }
+    }
+
+    /// The step of the latest push.
+    fn seq(&self) -> Option<u32> {
+        self.pushed.borrow().as_ref().map(|u| match u {
+            DriftUpdate::Ready { seq, .. } | DriftUpdate::Failed { seq, .. } => *seq,
+        })
+    }
+
+    async fn hold(&self, seq: u32, method: Option<Method>, board: DriftBoard) {
+        let mut held = self.held.lock().await;
+        if held.len() >= HELD {
+            held.pop_front();
+        }
+        held.push_back((seq, method, board));
+    }
+}
+
+/// Manages the drift feed and starts its monitor task over the open workspace (a workspace that
+/// could not be opened is pushed as the feed's one failure).
+pub fn start_monitor(app: &tauri::AppHandle) {
+    app.manage(DriftFeed::new());
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let opened = app.state::<AppState>().workspace.clone();
+        let feed = app.state::<DriftFeed>();
+        match opened {
+            Ok(ws) => monitor(&feed, &ws).await,
+            Err(error) => {
+                feed.pushed
+                    .send_replace(Some(DriftUpdate::Failed { seq: 1, error }));
+            }
+        }
+    });
+}
+
+/// Computes the board whenever the workspace's revision changes, and for a board read from
+/// Prometheus also every `refresh_secs` of the metrics back end; records the share the retrain
+/// trigger reads when the board comes from Prometheus (the demo's stream records its own);
+/// pushes each board that differs from the last.
+async fn monitor(feed: &DriftFeed, ws: &Workspace) {
+    let mut seq = 0u32;
+    let mut seen = None;
+    let mut due = Instant::now();
+    let mut last: Option<Result<DriftBoard, gatehouse_core::ErrorReport>> = None;
+    loop {
+        let revision = ws.revision().await.map_err(|e| e.to_string());
+        let policy = ws.policy().map_err(|e| Error::from(e).report());
+        let remote = policy.as_ref().is_ok_and(reads_prometheus);
+        if seen.as_ref() != Some(&revision) || (remote && Instant::now() >= due) {
+            let result = match &policy {
+                Ok(policy) => live_board(policy, ws, SystemClock.now(), None)
+                    .await
+                    .map_err(|e| e.report()),
+                Err(report) => Err(report.clone()),
+            };
+            if let (Ok(policy), Ok(board), true) = (&policy, &result, remote) {
+                due = Instant::now()
+                    + Duration::from_secs(policy.backends.metrics.refresh_secs.into());
+                // A failed write shows as the trigger's reading going stale; the board is pushed.
+                if let Ok(latest) = ws.latest_readings(&policy.model).await {
+                    if let Some(reading) = share_reading(board, &latest, "drift:prometheus") {
+                        let _ = ws.record_reading(&reading).await;
+                    }
+                }
+            }
+            // The reading just recorded moved the revision: no reason to compute again.
+            seen = Some(ws.revision().await.map_err(|e| e.to_string()));
+            if last.as_ref() != Some(&result) {
+                seq += 1;
+                let update = match &result {
+                    Ok(board) => {
+                        feed.hold(seq, None, board.clone()).await;
+                        DriftUpdate::Ready {
+                            seq,
+                            board: Box::new(board.clone()),
+                        }
+                    }
+                    Err(error) => DriftUpdate::Failed {
+                        seq,
+                        error: error.clone(),
+                    },
+                };
+                feed.pushed.send_replace(Some(update));
+                last = Some(result);
+            }
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// Pushes the drift feed on `on_update`: the latest board at once, then every new one, until
+/// the webview drops the channel. A paused view keeps receiving; it only stops redrawing.
+#[tauri::command]
+pub async fn watch_drift(
+    feed: State<'_, DriftFeed>,
+    on_update: Channel<DriftUpdate>,
+) -> Result<(), IpcError> {
+    let mut updates = feed.pushed.subscribe();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            let update = updates.borrow_and_update().clone();
+            if let Some(update) = update {
+                if on_update.send(update).is_err() {
+                    break;
+                }
+            }
+            if updates.changed().await.is_err() {
+                break;
+            }
+        }
+    });
+    Ok(())
+}
+
+/// The board of step `seq` through the policy's methods or through `method` (for every feature
+/// it applies to): held if the feed still holds it, computed now if `seq` is the latest step.
+async fn board_at(
+    state: &AppState,
+    feed: &DriftFeed,
+    seq: u32,
+    method: Option<Method>,
+) -> Result<DriftBoard, IpcError> {
+    // One computation per step and method, however many charts ask for it at once.
+    let mut held = feed.held.lock().await;
+    if let Some((_, _, board)) = held.iter().find(|(s, m, _)| *s == seq && *m == method) {
+        return Ok(board.clone());
+    }
+    if feed.seq() != Some(seq) {
+        return Err(Error::NotFound(format!(
+            "the drift board of step {seq} is no longer held: resume live updates to see the latest"
+        ))
+        .into());
+    }
+    let board = live_board(
+        &state.policy()?,
+        state.workspace()?,
+        SystemClock.now(),
+        method,
+    )
+    .await?;
+    if held.len() >= HELD {
+        held.pop_front();
+    }
+    held.push_back((seq, method, board.clone()));
+    Ok(board)
+}
 
 /// The chart theme a command's argument names.
 pub(crate) fn theme(name: &str) -> Result<Theme, IpcError> {
@@ -31,14 +213,16 @@ pub(crate) fn drawn(
     })
 }
 
-/// The drift of the followed model's serving stream, window by window, through the policy's
-/// methods or through `method` for every feature it applies to.
+/// The board of step `seq` of the drift feed, through the policy's methods or through `method`
+/// for every feature it applies to.
 #[tauri::command]
 pub async fn drift_board(
     state: State<'_, AppState>,
+    feed: State<'_, DriftFeed>,
+    seq: u32,
     method: Option<String>,
 ) -> Result<DriftBoard, IpcError> {
-    state.drift_board(parse_method(method.as_deref())?).await
+    board_at(&state, &feed, seq, parse_method(method.as_deref())?).await
 }
 
 /// The feature of `board` named `name`.
@@ -80,8 +264,11 @@ fn chart<'b>(
 /// One feature's chart as SVG: `score` (over time, with its threshold, onset and the picked
 /// window) or `histogram` (reference against the picked window, else the latest).
 #[tauri::command]
+#[allow(clippy::too_many_arguments)] // Every argument is one of the view's choices.
 pub async fn drift_chart(
     state: State<'_, AppState>,
+    feed: State<'_, DriftFeed>,
+    seq: u32,
     feature: String,
     chart: String,
     theme: String,
@@ -89,7 +276,7 @@ pub async fn drift_chart(
     window: Option<u32>,
 ) -> Result<String, IpcError> {
     let theme = self::theme(&theme)?;
-    let board = state.drift_board(parse_method(method.as_deref())?).await?;
+    let board = board_at(&state, &feed, seq, parse_method(method.as_deref())?).await?;
     drawn(drift_svg(
         self::chart(&board, &chart, Some(&feature), window)?,
         theme,
@@ -100,10 +287,12 @@ pub async fn drift_chart(
 #[tauri::command]
 pub async fn drift_marks(
     state: State<'_, AppState>,
+    feed: State<'_, DriftFeed>,
+    seq: u32,
     feature: String,
     method: Option<String>,
 ) -> Result<Vec<ChartMark>, IpcError> {
-    let board = state.drift_board(parse_method(method.as_deref())?).await?;
+    let board = board_at(&state, &feed, seq, parse_method(method.as_deref())?).await?;
     Ok(score_marks(self::feature(&board, &feature)?)
         .into_iter()
         .map(|(window, x, y)| ChartMark {
@@ -118,11 +307,13 @@ pub async fn drift_marks(
 #[tauri::command]
 pub async fn drift_heatmap(
     state: State<'_, AppState>,
+    feed: State<'_, DriftFeed>,
+    seq: u32,
     theme: String,
     method: Option<String>,
 ) -> Result<String, IpcError> {
     let theme = self::theme(&theme)?;
-    let board = state.drift_board(parse_method(method.as_deref())?).await?;
+    let board = board_at(&state, &feed, seq, parse_method(method.as_deref())?).await?;
     drawn(heatmap(&board, theme))
 }
 
@@ -132,6 +323,8 @@ pub async fn drift_heatmap(
 #[allow(clippy::too_many_arguments)] // Every argument is one of the view's choices.
 pub async fn drift_export(
     state: State<'_, AppState>,
+    feed: State<'_, DriftFeed>,
+    seq: u32,
     feature: Option<String>,
     chart: String,
     theme: String,
@@ -147,7 +340,7 @@ pub async fn drift_export(
             return Err(Error::Invalid(format!("unknown format `{other}`: svg or png")).into())
         }
     };
-    let board = state.drift_board(parse_method(method.as_deref())?).await?;
+    let board = board_at(&state, &feed, seq, parse_method(method.as_deref())?).await?;
     let drawn_chart = self::chart(&board, &chart, feature.as_deref(), window)?;
     let bytes = export_drift(drawn_chart, format, theme).map_err(|e| {
         IpcError::from(Error::Port {

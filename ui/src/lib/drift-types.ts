@@ -6,6 +6,7 @@ export type {
   ChartMark,
   DriftBoard,
   DriftPoint,
+  DriftUpdate,
   FeatureDrift,
   FeatureKind,
   Histogram,

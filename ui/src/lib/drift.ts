@@ -7,6 +7,12 @@ import { formatNumber, formatTimestamp } from './format';
 /** The charts drawn per feature. */
 export type ChartKind = 'score' | 'histogram';
 
+/**
+ * The board a Drift view shows: the feed's step it came from and the method it was seen through
+ * (`null`: the policy's), which is what the shell needs to draw its charts again.
+ */
+export type ShownBoard = { seq: number; method: string | null; board: DriftBoard };
+
 /** How far toward (below 1) or past (above 1) its threshold a score stands, as the heatmap's cap. */
 export const RATIO_CAP = 4;
 

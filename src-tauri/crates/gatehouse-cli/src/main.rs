@@ -3,6 +3,7 @@
 
 mod alerts;
 mod connect;
+mod drift;
 mod hooks;
 mod output;
 mod rollout;
@@ -159,12 +160,15 @@ enum Command {
         #[arg(long)]
         reason: Option<String>,
     },
-    /// Compare a current table with a reference, column by column (CSV or Parquet files)
+    /// Compare a current table with a reference, column by column (CSV or Parquet files), or
+    /// the latest window of the policy's feature histograms with theirs (`--from prometheus`)
     Drift {
         /// The reference table
-        reference: PathBuf,
+        #[arg(required_unless_present = "from")]
+        reference: Option<PathBuf>,
         /// The current table
-        current: PathBuf,
+        #[arg(required_unless_present = "from")]
+        current: Option<PathBuf>,
         /// auto|ks|chisquare|z|wasserstein|jensenshannon|psi|kl|hellinger, for every column
         /// [default: auto, Evidently's choice per column]
         #[arg(long)]
@@ -181,6 +185,11 @@ enum Command {
         /// Treat these columns as categorical
         #[arg(long, value_delimiter = ',')]
         categorical: Vec<String>,
+        /// Read the features named in [drift.prometheus] from the policy's Prometheus instead of
+        /// two files: the latest window against the reference (histograms: wasserstein,
+        /// jensenshannon, psi, kl or hellinger; default jensenshannon)
+        #[arg(long, value_parser = ["prometheus"], conflicts_with_all = ["reference", "current", "columns", "numerical", "categorical"])]
+        from: Option<String>,
     },
     /// Record a measured value of a signal, as a pipeline reporting its checks does
     Record {
@@ -708,7 +717,15 @@ async fn run(cli: Cli) -> Result<(), Error> {
             columns,
             numerical,
             categorical,
+            from,
         } => {
+            let (Some(reference), Some(current), None) = (reference, current, from) else {
+                // Without both files clap has made sure `--from prometheus` is given.
+                let method = parse_method(method.as_deref())?;
+                let chosen = (method.is_some() || threshold.is_some())
+                    .then_some(gatehouse_drift::Options { method, threshold });
+                return drift::from_prometheus(&dir, cli.json, chosen).await;
+            };
             let request = gatehouse_drift::Request {
                 columns,
                 numerical,

@@ -11,6 +11,7 @@ pub mod live;
 pub mod mlflow;
 pub mod monitor;
 pub mod prometheus;
+pub mod prometheus_drift;
 pub mod registry;
 pub mod secret;
 

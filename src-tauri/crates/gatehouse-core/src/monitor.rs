@@ -15,8 +15,8 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 
-use gatehouse_drift::{compare, compare_binned, Column, ColumnDrift, DriftError, Kind, Options};
-pub use gatehouse_drift::{Bins, Method};
+use gatehouse_drift::{compare, compare_binned, Column, ColumnDrift, DriftError, Kind};
+pub use gatehouse_drift::{Bins, DatasetDrift, Method, Options};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
@@ -196,6 +196,67 @@ pub struct DriftBoard {
     pub windows: Vec<WindowDrift>,
     /// The share of drifting features that makes dataset drift.
     pub drift_share: f64,
+}
+
+/// One push of the live drift feed to the panel: the board computed at step `seq` of the
+/// monitor task, or why it could not be (the panel keeps its last board, marked stale).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DriftUpdate {
+    /// A new board.
+    Ready {
+        /// The monitor task's step: charts of this board are drawn by naming it.
+        seq: u32,
+        /// The board through the policy's methods.
+        board: Box<DriftBoard>,
+    },
+    /// The board could not be computed.
+    Failed {
+        /// The monitor task's step.
+        seq: u32,
+        /// Why.
+        error: crate::error::ErrorReport,
+    },
+}
+
+/// The signal the retrain trigger reads: the share of features drifting in the latest window.
+pub const SHARE_DRIFTED: &str = "monitor.share_drifted";
+
+/// What the retrain trigger should read from `board`: the share of features drifting in its
+/// latest window, at that window's end, named by `source` — unless `latest` already holds a
+/// reading of that window or a later one (the demo's stream records its own; a monitor that
+/// looks again finds nothing new).
+pub fn share_reading(
+    board: &DriftBoard,
+    latest: &crate::gate::LatestReadings,
+    source: &str,
+) -> Option<crate::reading::Reading> {
+    let window = board.windows.last()?;
+    let signal = crate::reading::SignalName::from(SHARE_DRIFTED);
+    if latest.get(&signal).is_some_and(|r| r.read_at >= window.end) {
+        return None;
+    }
+    let drifting: Vec<&str> = board
+        .features
+        .iter()
+        .filter(|f| f.points.last().is_some_and(|p| p.drifted))
+        .map(|f| f.name.as_str())
+        .collect();
+    Some(crate::reading::Reading {
+        model: board.model.clone(),
+        signal,
+        value: window.share_drifted,
+        read_at: window.end,
+        source: source.to_owned(),
+        note: Some(format!(
+            "{} of {} features drifting{}{}",
+            drifting.len(),
+            board.features.len(),
+            if drifting.is_empty() { "" } else { ": " },
+            drifting.join(", ")
+        )),
+    })
 }
 
 /// Where one window's marker sits in a drawn score chart, in the chart's own pixels: the panel
@@ -450,6 +511,42 @@ pub fn drift_board(
     })
 }
 
+/// One window against the reference, per feature, as `gatehouse drift` reports two files: each
+/// feature through `options` when given, else the rules' choice for it. A refused choice
+/// (a method that does not apply, a bad threshold) is invalid; anything else is bad input.
+pub fn window_report(
+    rules: &DriftRules,
+    reference: &BTreeMap<String, SampleValues>,
+    window: &SampleWindow,
+    options: Option<Options>,
+) -> Result<DatasetDrift, Error> {
+    let refused = |what: String, e: DriftError| match e {
+        DriftError::NeedsRawSamples { .. }
+        | DriftError::InvalidThreshold(_)
+        | DriftError::MethodNotApplicable { .. } => Error::Invalid(format!("{what}: {e}")),
+        other => Error::BadInput(format!("{what}: {other}")),
+    };
+    let mut columns = Vec::new();
+    for (name, values) in reference {
+        let current = window.features.get(name).ok_or_else(|| {
+            Error::Invalid(format!(
+                "window ending {} has no feature `{name}`",
+                window.end.0
+            ))
+        })?;
+        let options = options
+            .or_else(|| rules.columns.get(name).copied())
+            .unwrap_or_default();
+        let drift = compare_values(values, current, &options)
+            .map_err(|e| refused(format!("feature `{name}`"), e))?;
+        columns.push(gatehouse_drift::FeatureDrift {
+            name: name.clone(),
+            drift,
+        });
+    }
+    gatehouse_drift::dataset(columns, rules.drift_share).map_err(|e| refused("drift".into(), e))
+}
+
 /// The end of the first window of the trailing run of drifting points, if the last one drifts.
 fn onset(points: &[DriftPoint]) -> Option<Timestamp> {
     let run = points.iter().rev().take_while(|p| p.drifted).count();
@@ -664,6 +761,25 @@ mod tests {
         );
         let err = drift_board(&m, &rules, &reference, &windows).unwrap_err();
         assert!(err.to_string().contains("needs raw samples"), "{err}");
+    }
+
+    #[test]
+    fn the_retrain_trigger_reads_each_new_window_once() {
+        let reference = window(0, 0.0, &["x", "y"]).features;
+        let windows = vec![window(1, 0.0, &["x", "y"]), window(2, 20.0, &["x", "y"])];
+        let board = drift_board(
+            &ModelName::from("m"),
+            &DriftRules::default(),
+            &reference,
+            &windows,
+        )
+        .unwrap();
+        let mut latest = crate::gate::LatestReadings::new();
+        let r = share_reading(&board, &latest, "drift:prometheus").unwrap();
+        assert_eq!((r.value, r.read_at), (0.5, Timestamp(30)));
+        assert_eq!(r.note.as_deref(), Some("1 of 2 features drifting: a"));
+        latest.insert(r.signal.clone(), r);
+        assert_eq!(share_reading(&board, &latest, "drift:prometheus"), None);
     }
 
     #[test]

@@ -34,6 +34,7 @@ const {
   rollbackPlan,
   sessionInfo,
   toErrorReport,
+  watchDrift,
   watchLoop,
 } = await import('./index');
 
@@ -88,6 +89,18 @@ describe('watchLoop', () => {
   });
 });
 
+describe('watchDrift', () => {
+  it('passes a channel as onUpdate and delivers the feed', async () => {
+    invoke.mockResolvedValue(null);
+    const seen: unknown[] = [];
+    await watchDrift((u) => seen.push(u));
+    const [command, args] = invoke.mock.calls[0] as [string, { onUpdate: { onmessage: (m: unknown) => void } }];
+    expect(command).toBe('watch_drift');
+    args.onUpdate.onmessage({ kind: 'failed', seq: 3, error: { code: 'unreachable', message: 'x' } });
+    expect(seen).toEqual([{ kind: 'failed', seq: 3, error: { code: 'unreachable', message: 'x' } }]);
+  });
+});
+
 describe('registry, promotion, audit, drift and alert commands', () => {
   it('invoke the Rust command names with the argument names it reads', async () => {
     invoke.mockResolvedValue('ok');
@@ -115,25 +128,33 @@ describe('registry, promotion, audit, drift and alert commands', () => {
       ],
       [auditEvents, 'audit_events', undefined],
       [auditVerify, 'audit_verify', undefined],
-      [() => driftBoard(), 'drift_board', { method: null }],
-      [() => driftBoard('ks'), 'drift_board', { method: 'ks' }],
+      [() => driftBoard(4), 'drift_board', { seq: 4, method: null }],
+      [() => driftBoard(4, 'ks'), 'drift_board', { seq: 4, method: 'ks' }],
       [
-        () => driftChart({ feature: 'income', chart: 'score', theme: 'dark', method: null, window: null }),
+        () => driftChart({ seq: 4, feature: 'income', chart: 'score', theme: 'dark', method: null, window: null }),
         'drift_chart',
-        { feature: 'income', chart: 'score', theme: 'dark', method: null, window: null },
+        { seq: 4, feature: 'income', chart: 'score', theme: 'dark', method: null, window: null },
       ],
       [
-        () => driftChart({ feature: 'plan', chart: 'histogram', theme: 'light', method: 'psi', window: 3 }),
+        () => driftChart({ seq: 5, feature: 'plan', chart: 'histogram', theme: 'light', method: 'psi', window: 3 }),
         'drift_chart',
-        { feature: 'plan', chart: 'histogram', theme: 'light', method: 'psi', window: 3 },
+        { seq: 5, feature: 'plan', chart: 'histogram', theme: 'light', method: 'psi', window: 3 },
       ],
-      [() => driftHeatmap({ theme: 'light', method: null }), 'drift_heatmap', { theme: 'light', method: null }],
-      [() => driftMarks({ feature: 'income', method: 'ks' }), 'drift_marks', { feature: 'income', method: 'ks' }],
+      [
+        () => driftHeatmap({ seq: 4, theme: 'light', method: null }),
+        'drift_heatmap',
+        { seq: 4, theme: 'light', method: null },
+      ],
+      [
+        () => driftMarks({ seq: 4, feature: 'income', method: 'ks' }),
+        'drift_marks',
+        { seq: 4, feature: 'income', method: 'ks' },
+      ],
       [
         () =>
-          driftExport({ feature: 'income', chart: 'score', theme: 'light', method: null, window: 2, format: 'png' }),
+          driftExport({ seq: 4, feature: 'income', chart: 'score', theme: 'light', method: null, window: 2, format: 'png' }),
         'drift_export',
-        { feature: 'income', chart: 'score', theme: 'light', method: null, window: 2, format: 'png' },
+        { seq: 4, feature: 'income', chart: 'score', theme: 'light', method: null, window: 2, format: 'png' },
       ],
       [() => alertsList(), 'alerts_list', { owner: null }],
       [() => alertsList('ml-oncall'), 'alerts_list', { owner: 'ml-oncall' }],
@@ -154,7 +175,7 @@ describe('registry, promotion, audit, drift and alert commands', () => {
 
   it('reject with the server\'s ErrorReport', async () => {
     invoke.mockRejectedValue({ code: 'not_found', message: 'no feature `nope`' });
-    await expect(driftChart({ feature: 'nope', chart: 'score', theme: 'light', method: null, window: null })).rejects.toEqual({
+    await expect(driftChart({ seq: 1, feature: 'nope', chart: 'score', theme: 'light', method: null, window: null })).rejects.toEqual({
       code: 'not_found',
       message: 'no feature `nope`',
     });

@@ -873,6 +873,24 @@ windows: Array<WindowDrift>,
  */
 drift_share: number, };
 
+export type DriftUpdate = { "kind": "ready", 
+/**
+ * The monitor task's step: charts of this board are drawn by naming it.
+ */
+seq: number, 
+/**
+ * The board through the policy's methods.
+ */
+board: DriftBoard, } | { "kind": "failed", 
+/**
+ * The monitor task's step.
+ */
+seq: number, 
+/**
+ * Why.
+ */
+error: ErrorReport, };
+
 export type ChartMark = { 
 /**
  * The window: an index into the feature's points.

@@ -31,7 +31,7 @@ import type {
   VersionId,
 } from './bindings';
 // Until the bindings are regenerated with the drift board, its types live beside them.
-import type { DriftBoard } from '../drift-types';
+import type { DriftBoard, DriftUpdate } from '../drift-types';
 
 export type * from './bindings';
 
@@ -102,23 +102,29 @@ type Unsubscribe = () => void;
  * `watch_loop` task on the Rust side lives as long as the webview, so the panel subscribes once and
  * fans the updates out: a view that mounts later gets the latest update at once, then every new one.
  */
-export type WorkspaceHub = {
+export type WorkspaceHub = Hub<LoopUpdate>;
+
+/** One subscription to a feed of the shell, shared by every view that follows it. */
+export type Hub<T> = {
   /**
    * Calls `listener` with the latest update (if any) and every later one. `ready` resolves once the
    * subscription is in place and rejects with an `ErrorReport` if it could not be made (the next
    * `follow` then tries again).
    */
-  follow(listener: (update: LoopUpdate) => void): { ready: Promise<void>; stop: Unsubscribe };
+  follow(listener: (update: T) => void): { ready: Promise<void>; stop: Unsubscribe };
 };
 
-export function createWorkspaceHub(
-  watch: (onUpdate: (update: LoopUpdate) => void) => Promise<void>,
-): WorkspaceHub {
-  const listeners = new Set<(update: LoopUpdate) => void>();
-  let last: LoopUpdate | null = null;
+export function createWorkspaceHub(watch: (onUpdate: (update: LoopUpdate) => void) => Promise<void>): WorkspaceHub {
+  return createHub(watch);
+}
+
+/** A hub over `watch`, which subscribes to the shell once, on the first `follow`. */
+export function createHub<T>(watch: (onUpdate: (update: T) => void) => Promise<void>): Hub<T> {
+  const listeners = new Set<(update: T) => void>();
+  let last: T | null = null;
   let started: Promise<void> | null = null;
 
-  function broadcast(update: LoopUpdate) {
+  function broadcast(update: T) {
     last = update;
     for (const l of [...listeners]) l(update);
   }
@@ -242,18 +248,36 @@ export function auditVerify(): Promise<Verification> {
 }
 
 /**
- * The drift board of the policy's model: per feature, the score per window and histograms;
- * through `method` for every feature it applies to instead of the policy's methods, if given.
+ * Subscribes to the live drift feed: the shell's monitor task pushes its latest board at once and
+ * every new one after (numbered by `seq`), whether or not the view redraws. Resolves once the
+ * subscription is in place; rejects with an `ErrorReport`.
  */
-export function driftBoard(method: string | null = null): Promise<DriftBoard> {
-  return call<DriftBoard>('drift_board', { method });
+export function watchDrift(onUpdate: (update: DriftUpdate) => void): Promise<void> {
+  const channel = new Channel<DriftUpdate>();
+  channel.onmessage = onUpdate;
+  return call<void>('watch_drift', { onUpdate: channel });
+}
+
+/** The panel's one subscription to the live drift feed (see `Hub`). */
+export const driftFeed: Hub<DriftUpdate> = createHub(watchDrift);
+
+/**
+ * The drift board of step `seq` of the feed through `method` for every feature it applies to
+ * instead of the policy's methods (the feed itself pushes the policy's board).
+ */
+export function driftBoard(seq: number, method: string | null = null): Promise<DriftBoard> {
+  return call<DriftBoard>('drift_board', { seq, method });
 }
 
 /** A chart theme: the panel's, so the SVG matches the page around it. */
 export type ChartTheme = 'light' | 'dark';
 
-/** What the Drift view shows a chart of: the method it looks through and the window picked. */
-export type DriftChoice = { method: string | null; window: number | null };
+/**
+ * What the Drift view shows a chart of: the feed's step whose board it shows (the shell holds the
+ * recent ones, so a paused view can redraw its own), the method it looks through and the window
+ * picked.
+ */
+export type DriftChoice = { seq: number; method: string | null; window: number | null };
 
 /**
  * One feature's chart as SVG text: its score over time (the picked window ringed), or reference
@@ -263,6 +287,7 @@ export function driftChart(
   args: { feature: string; chart: 'score' | 'histogram'; theme: ChartTheme } & DriftChoice,
 ): Promise<string> {
   return call<string>('drift_chart', {
+    seq: args.seq,
     feature: args.feature,
     chart: args.chart,
     theme: args.theme,
@@ -272,13 +297,13 @@ export function driftChart(
 }
 
 /** Where the score chart of `feature` draws each window, in the chart's pixels. */
-export function driftMarks(args: { feature: string; method: string | null }): Promise<ChartMark[]> {
-  return call<ChartMark[]>('drift_marks', { feature: args.feature, method: args.method });
+export function driftMarks(args: { seq: number; feature: string; method: string | null }): Promise<ChartMark[]> {
+  return call<ChartMark[]>('drift_marks', { seq: args.seq, feature: args.feature, method: args.method });
 }
 
 /** The features × windows heatmap as SVG text. */
-export function driftHeatmap(args: { theme: ChartTheme; method: string | null }): Promise<string> {
-  return call<string>('drift_heatmap', { theme: args.theme, method: args.method });
+export function driftHeatmap(args: { seq: number; theme: ChartTheme; method: string | null }): Promise<string> {
+  return call<string>('drift_heatmap', { seq: args.seq, theme: args.theme, method: args.method });
 }
 
 /** Writes the chart as shown to the workspace's `exports/` folder; resolves to the file's path. */
@@ -286,6 +311,7 @@ export function driftExport(
   args: { feature: string | null; chart: 'score' | 'histogram' | 'heatmap'; theme: ChartTheme; format: 'svg' | 'png' } & DriftChoice,
 ): Promise<string> {
   return call<string>('drift_export', {
+    seq: args.seq,
     feature: args.feature,
     chart: args.chart,
     theme: args.theme,

@@ -343,3 +343,73 @@ fn malformed_tables_get_an_error_naming_the_file_and_exit_1() {
     let out = gatehouse(dir.path(), &["--json", "drift", &ok, &ok]);
     assert!(out.status.success(), "{}", stderr(&out));
 }
+
+#[test]
+fn drift_from_prometheus_reports_the_latest_window_of_the_feature_histograms() {
+    use gatehouse_tests::servers::{
+        rfc3339_in_hours, start_prometheus, BasicAuth, TENURE_AFTER, TENURE_BEFORE, TENURE_EDGES,
+    };
+    let ws = demo();
+    let (server, _) = start_prometheus(BasicAuth::Off);
+    // The history's tenure histogram shifts halfway through its three hours: the hour ending
+    // two hours ago is before the shift, the last quarter of an hour after it.
+    let path = ws.path().join("gatehouse.toml");
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "[backends.metrics]\nkind = \"embedded\"",
+        &format!(
+            "[backends.metrics]\nkind = \"prometheus\"\nurl = \"{}\"",
+            server.url
+        ),
+    );
+    let drift = format!(
+        "\n[drift.prometheus]\nfeatures = [\"tenure_months\"]\nlabels = {{ model = \"churn\" }}\nwindow = \"15m\"\nwindows = 1\nreference = \"1h\"\nreference_end = \"{}\"\n",
+        rfc3339_in_hours(-2)
+    );
+    std::fs::write(&path, text + &drift).unwrap();
+
+    let doc = stdout_json(&gatehouse(
+        ws.path(),
+        &["--json", "drift", "--from", "prometheus"],
+    ));
+    let column = &doc["columns"][0];
+    assert_eq!(column["name"], "tenure_months", "{doc}");
+    assert_eq!(column["method"], "jensenshannon");
+    let bins = |per_minute: [u64; 5]| gatehouse_drift::Bins {
+        upper_bounds: TENURE_EDGES.to_vec(),
+        counts: per_minute.iter().map(|n| *n as f64).collect(),
+    };
+    let engine = gatehouse_drift::compare_binned(
+        &bins(TENURE_BEFORE),
+        &bins(TENURE_AFTER),
+        &gatehouse_drift::Options::default(),
+    )
+    .unwrap();
+    let value = column["value"].as_f64().unwrap();
+    assert!(
+        (value - engine.value).abs() <= 1e-9,
+        "{value} vs {}",
+        engine.value
+    );
+    assert_eq!(column["drifted"], true);
+    assert_eq!(doc["dataset_drift"], true);
+
+    // KS needs raw samples: a usage error that says so.
+    let out = gatehouse(
+        ws.path(),
+        &["--json", "drift", "--from", "prometheus", "--method", "ks"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("needs raw samples"),
+        "{}",
+        stderr(&out)
+    );
+    // Files and --from do not mix; without either there is nothing to compare.
+    let out = gatehouse(
+        ws.path(),
+        &["drift", "a.csv", "b.csv", "--from", "prometheus"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let out = gatehouse(ws.path(), &["drift"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
