@@ -8,6 +8,7 @@
 
 mod alertmanager;
 mod drift_controls;
+mod drift_prometheus;
 mod mlflow;
 mod rollout;
 mod webdriver;
