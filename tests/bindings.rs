@@ -21,6 +21,7 @@ fn declarations() -> String {
         core::registry::PointerName::decl(&cfg),
         core::registry::Model::decl(&cfg),
         core::registry::ModelVersion::decl(&cfg),
+        core::registry::RegistryView::decl(&cfg),
         core::policy::OwnerId::decl(&cfg),
         core::policy::UserName::decl(&cfg),
         core::policy::Owner::decl(&cfg),

@@ -860,3 +860,57 @@ fn the_loop_reads_candidate_and_champion_runs_and_judges_the_rollout_on_the_alia
         assert_eq!(ws.readings(&churn, &signal, 10).await.unwrap().len(), 2);
     });
 }
+
+#[test]
+fn the_registry_view_shows_stages_and_keeps_the_last_listing_while_mlflow_is_down() {
+    use gatehouse_connectors::live;
+    use gatehouse_store::LISTING_FILE;
+
+    let mut server = MlflowServer::start(Auth::Off);
+    let rt = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let first = rt.block_on(async {
+        let rest = Rest::new(&server.url, None);
+        let runs = rest.seed_runs(2).await;
+        rest.seed_models(&[("churn", 3)], &runs).await;
+        rest.transition("churn", "2", "Production", false).await;
+        rest.transition("churn", "3", "Staging", false).await;
+        let (ws, policy) = stage_workspace(dir.path(), &server.url).await;
+        let view = live::registry_view(&policy, &ws, SystemClock.now())
+            .await
+            .unwrap();
+        assert_eq!(view.unreadable, None);
+        let stages: Vec<(&str, &str)> = view.stages[&ModelName::from("churn")]
+            .iter()
+            .map(|(v, s)| (v.as_str(), s.as_str()))
+            .collect();
+        assert_eq!(stages, [("2", "Production"), ("3", "Staging")]);
+        assert!(dir.path().join(LISTING_FILE).is_file());
+        ws.close().await;
+        view
+    });
+
+    // The panel opens again while MLflow is down: the last listing, with its time and why.
+    server.stop();
+    rt.block_on(async {
+        let ws = Workspace::open(dir.path()).await.unwrap();
+        let policy = ws.policy().unwrap();
+        let view = live::registry_view(&policy, &ws, SystemClock.now())
+            .await
+            .unwrap();
+        let why = view.unreadable.clone().unwrap();
+        assert_eq!(why.code, ErrorCode::Unreachable);
+        assert!(why.message.contains(&server.url), "{}", why.message);
+        assert_eq!(
+            (view.models, view.stages, view.read_at),
+            (first.models, first.stages, first.read_at)
+        );
+
+        // Without a listing kept, the error is the answer.
+        std::fs::remove_file(dir.path().join(LISTING_FILE)).unwrap();
+        let e = live::registry_view(&policy, &ws, SystemClock.now())
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), ErrorCode::Unreachable);
+    });
+}

@@ -1,13 +1,14 @@
 //! Registry, promotions, rollbacks and the audit log: each command hands its validated arguments
 //! to a core use-case as the acting user.
 
-use gatehouse_connectors::registry::AnyRegistry;
+use gatehouse_connectors::live;
 use gatehouse_core::access::{session, Session};
 use gatehouse_core::audit::{verify, AuditEvent, Verification};
 use gatehouse_core::ports::PromotionStore;
 use gatehouse_core::promotion::{PromotionRequest, RequestId, RequestView, RollbackPlan};
 use gatehouse_core::reading::ModelName;
-use gatehouse_core::registry::{Model, PointerName, VersionId};
+use gatehouse_core::registry::{PointerName, RegistryView, VersionId};
+use gatehouse_core::time::{Clock, SystemClock};
 use tauri::State;
 
 use crate::error::IpcError;
@@ -19,13 +20,12 @@ pub async fn session_info(state: State<'_, AppState>) -> Result<Session, IpcErro
     Ok(session(&state.policy()?, state.user()?))
 }
 
-/// Models with their versions and pointers.
+/// The registry the policy names: models with their versions, pointers and legacy stages, or,
+/// while a remote registry is down, its last good listing marked with the reason.
 #[tauri::command]
-pub async fn registry_models(state: State<'_, AppState>) -> Result<Vec<Model>, IpcError> {
+pub async fn registry_models(state: State<'_, AppState>) -> Result<RegistryView, IpcError> {
     let ws = state.workspace()?;
-    Ok(AnyRegistry::for_policy(&state.policy()?, ws)?
-        .models()
-        .await?)
+    Ok(live::registry_view(&state.policy()?, ws, SystemClock.now()).await?)
 }
 
 /// Every request, newest first, with whether the acting user may approve it.

@@ -10,7 +10,7 @@ function view(over: Partial<RolloutView> = {}): RolloutView {
     kind: 'canary',
     pointer: 'production',
     auto_rollback: false,
-    live: { analysis: {} as RolloutView['live']['analysis'], canary: '3', started_at: null, overridden: null },
+    live: { analysis: {} as RolloutView['live']['analysis'], canary: '3', started_at: null, overridden: null, unmeasured: null },
     stable: '2',
     no_stable_because: null,
     gate,

@@ -7,16 +7,16 @@
 use gatehouse_core::monitor::Samples;
 use gatehouse_core::policy::Policy;
 use gatehouse_core::ports::{PromotionStore, Registry, WorkspaceRead};
-use gatehouse_core::registry::{Listed, Model};
+use gatehouse_core::registry::{Listed, ListingCache, Model, RegistryView};
 use gatehouse_core::rollout::ReadingHistory;
 use gatehouse_core::run_metrics;
 use gatehouse_core::status::{measured_loop_status, with_models, LoopStatus};
 use gatehouse_core::time::Timestamp;
-use gatehouse_core::Error;
+use gatehouse_core::{Error, ErrorCode};
 
 use crate::alerts::AlertBackend;
 use crate::prometheus::LiveMetrics;
-use crate::registry::AnyRegistry;
+use crate::registry::{AnyRegistry, RegistryListing};
 
 /// The loop of the policy's model at `now`. `listing` is a remote registry as a watcher last
 /// listed it (with its runs' metrics): the loop is then judged and described from it without
@@ -77,4 +77,49 @@ where
         ws.record_reading(&reading).await?;
     }
     Ok(())
+}
+
+/// The registry the policy names as the Registry view shows it, with the legacy stage of each
+/// version that has one. A remote registry's good listing is kept in `ws`; while it cannot be
+/// read, the last one kept is shown with the reason (a refusal is not: what the server now
+/// refuses is not shown from a cache). Without one kept, the error is the answer.
+pub async fn registry_view<W>(policy: &Policy, ws: &W, now: Timestamp) -> Result<RegistryView, Error>
+where
+    W: WorkspaceRead + ListingCache + Sync,
+{
+    let registry = AnyRegistry::for_policy(policy, ws)?;
+    let read = registry.listing().await.map(|l| view_of(l, now));
+    match (&registry, read) {
+        (AnyRegistry::Embedded(_), read) => read,
+        (AnyRegistry::Mlflow(_), Ok(view)) => {
+            // A cache that cannot be written costs the next outage its fallback, not this view.
+            let _ = ws.keep(&view);
+            Ok(view)
+        }
+        (AnyRegistry::Mlflow(_), Err(e)) if e.code() == ErrorCode::PermissionDenied => Err(e),
+        (AnyRegistry::Mlflow(_), Err(e)) => match ws.last()? {
+            Some(last) => Ok(RegistryView {
+                unreadable: Some(e.report()),
+                ..last
+            }),
+            None => Err(e),
+        },
+    }
+}
+
+fn view_of(listing: RegistryListing, now: Timestamp) -> RegistryView {
+    let mut stages: std::collections::BTreeMap<_, std::collections::BTreeMap<_, _>> =
+        std::collections::BTreeMap::new();
+    for ((model, version), details) in listing.details {
+        // MLflow reports `None` for a version in no stage.
+        if let Some(stage) = details.stage.filter(|s| s != "None") {
+            stages.entry(model).or_default().insert(version, stage);
+        }
+    }
+    RegistryView {
+        models: listing.models,
+        stages,
+        read_at: now,
+        unreadable: None,
+    }
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::Error;
+use crate::error::{Error, ErrorReport};
 use crate::policy::UserName;
 use crate::ports::Registry;
 use crate::promotion::RequestId;
@@ -53,6 +53,33 @@ pub struct ModelVersion {
     pub data_version: Option<String>,
     /// The code commit it was trained from, where known.
     pub code_commit: Option<String>,
+}
+
+/// The registry as the Registry view shows it: what was read and when, and, while a remote
+/// registry cannot be read, its last good listing with the reason.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+pub struct RegistryView {
+    /// Every model with its versions and pointers.
+    pub models: Vec<Model>,
+    /// The legacy stage (`Staging`, `Production`, `Archived`) of each version that holds one, by
+    /// model and version: MLflow servers that use stages. Empty for registries of aliases.
+    pub stages: BTreeMap<ModelName, BTreeMap<VersionId, String>>,
+    /// When the registry was read.
+    pub read_at: Timestamp,
+    /// Why the registry cannot be read now, when this is its last good listing kept from
+    /// `read_at`.
+    pub unreadable: Option<ErrorReport>,
+}
+
+/// Where the last good listing of a remote registry is kept, so that a panel opened while the
+/// registry is down still shows it, marked stale.
+pub trait ListingCache {
+    /// Keeps `view` as the last good listing.
+    fn keep(&self, view: &RegistryView) -> Result<(), Error>;
+
+    /// The last good listing kept, if any.
+    fn last(&self) -> Result<Option<RegistryView>, Error>;
 }
 
 /// A registry as it was last listed, read without asking it again: live views that follow a

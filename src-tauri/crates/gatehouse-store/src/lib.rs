@@ -6,6 +6,7 @@
 mod drill;
 mod drill;
 mod error;
+mod listing;
 pub mod opening;
 mod pg;
 mod rollout;
@@ -16,5 +17,6 @@ mod workspace;
 pub use drill::DRILLS_DIR;
 pub use drill::DRILLS_DIR;
 pub use error::StoreError;
+pub use listing::LISTING_FILE;
 pub use opening::{actor, open, Keyring};
 pub use workspace::{default_dir, local_user, Revision, Workspace, DATABASE_FILE, WORKSPACE_ENV};

@@ -73,6 +73,26 @@ data_version: string | null,
  */
 code_commit: string | null, };
 
+export type RegistryView = { 
+/**
+ * Every model with its versions and pointers.
+ */
+models: Array<Model>, 
+/**
+ * The legacy stage (`Staging`, `Production`, `Archived`) of each version that holds one, by
+ * model and version: MLflow servers that use stages. Empty for registries of aliases.
+ */
+stages: { [key in ModelName]: { [key in VersionId]: string } }, 
+/**
+ * When the registry was read.
+ */
+read_at: Timestamp, 
+/**
+ * Why the registry cannot be read now, when this is its last good listing kept from
+ * `read_at`.
+ */
+unreadable: ErrorReport | null, };
+
 export type OwnerId = string;
 
 export type UserName = string;

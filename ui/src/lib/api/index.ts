@@ -15,11 +15,11 @@ import type {
   LoopUpdate,
   LoopView,
   MemberProgress,
-  Model,
   ModelName,
   MonitorView,
   PointerName,
   PromotionRequest,
+  RegistryView,
   RequestId,
   RequestView,
   RollbackPlan,
@@ -153,8 +153,8 @@ export function sessionInfo(): Promise<Session> {
 }
 
 /** Models with their versions (oldest first) and pointers. */
-export function registryModels(): Promise<Model[]> {
-  return call<Model[]>('registry_models');
+export function registryModels(): Promise<RegistryView> {
+  return call<RegistryView>('registry_models');
 }
 
 /** Every promotion or rollback request, newest first, with whether the acting user may approve it. */
