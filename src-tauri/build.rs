@@ -4,6 +4,7 @@ fn main() {
     let manifest = tauri_build::AppManifest::new().commands(&[
         "loop_view",
         "watch_loop",
+        "loop_export",
         "session_info",
         "registry_models",
         "promotion_requests",

@@ -81,6 +81,7 @@ pub fn run() -> ExitCode {
         })
         .invoke_handler(tauri::generate_handler![
             commands::loop_view::loop_view,
+            commands::loop_export::loop_export,
             commands::loop_view::watch_loop,
             commands::promotions::session_info,
             commands::promotions::registry_models,

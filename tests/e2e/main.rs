@@ -9,6 +9,7 @@
 mod alertmanager;
 mod drift_controls;
 mod drift_prometheus;
+mod loop_export;
 mod mlflow;
 mod rollout;
 mod webdriver;

@@ -4,6 +4,7 @@
 pub mod alerts;
 pub mod drift;
 pub mod learn;
+pub mod loop_export;
 pub mod loop_view;
 pub mod monitor;
 pub mod promotions;

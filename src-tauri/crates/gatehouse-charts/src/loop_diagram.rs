@@ -1,11 +1,13 @@
 //! The loop diagram: stages, edges and gate stop nodes drawn at the coordinates of
-//! [`LoopLayout`], coloured by a [`LoopStatus`], with a title and a legend of gate states.
+//! [`LoopLayout`], coloured by a [`LoopStatus`], with a title and a legend of gate states. The
+//! documentation export ([`render_loop_export`]) is the same drawing with the owners, title and
+//! states of a [`LoopExport`].
 //!
 //! The same drawing runs on the SVG backend at the layout's own size and on the bitmap backend at
 //! twice that size; every coordinate goes through [`Canvas`], which applies the scale.
 
 use gatehouse_core::gate::{GateState, GateStatus};
-use gatehouse_core::layout::{octagon, Anchor, LoopLayout, Point};
+use gatehouse_core::layout::{octagon, Anchor, GateNode, LoopLayout, Point};
 use gatehouse_core::stage::Stage;
 use gatehouse_core::status::{LoopStatus, StageState, StageStatus};
 use plotters::backend::{BitMapBackend, DrawingBackend, SVGBackend};
@@ -18,12 +20,15 @@ use plotters::style::{Color, FontDesc, FontFamily, FontStyle, RGBColor, TextStyl
 use crate::error::ChartError;
 use crate::font;
 use crate::format::{encode_png, Format};
+use crate::loop_export::{LoopExport, States};
 use crate::theme::{gate_colour, stage_colour, Palette, Theme};
 
 /// The gap between the canvas edge and the title or legend, in layout units.
 const MARGIN: f64 = 24.0;
 /// The widest the title line may grow before it is shortened with an ellipsis.
 const TITLE_MAX_WIDTH: f64 = 640.0;
+/// The widest an export's title lines may grow: they stop short of the top gate's label.
+const EXPORT_TITLE_MAX_WIDTH: f64 = 520.0;
 /// The radius of a stage box's rounded corners.
 const BOX_RADIUS: f64 = 10.0;
 /// The radius of the small octagons in the legend.
@@ -51,6 +56,29 @@ pub fn render_loop(
     format: Format,
     theme: Theme,
 ) -> Result<Vec<u8>, ChartError> {
+    render(status, layout, None, format, theme)
+}
+
+/// Renders the documentation export of `status`: the loop of [`render_loop`], titled with the
+/// workspace and the date of `export`, every stage and gate with its owner's name, and each gate
+/// with its state written under it, or, for a blank export, every gate neutral.
+pub fn render_loop_export(
+    export: &LoopExport,
+    status: &LoopStatus,
+    layout: &LoopLayout,
+    format: Format,
+    theme: Theme,
+) -> Result<Vec<u8>, ChartError> {
+    render(status, layout, Some(export), format, theme)
+}
+
+fn render(
+    status: &LoopStatus,
+    layout: &LoopLayout,
+    export: Option<&LoopExport>,
+    format: Format,
+    theme: Theme,
+) -> Result<Vec<u8>, ChartError> {
     font::ensure_registered()?;
     let scale = format.scale();
     let width = (layout.width * scale).round().max(1.0) as u32;
@@ -65,7 +93,7 @@ pub fn render_loop(
                     scale,
                     fake_bold: false,
                 };
-                draw_loop(&canvas, status, layout, theme)?;
+                draw_loop(&canvas, status, layout, export, theme)?;
                 area.present().map_err(draw_error)?;
             }
             Ok(svg.into_bytes())
@@ -81,7 +109,7 @@ pub fn render_loop(
                     // Only a regular face is embedded; bitmaps thicken bold text by overprinting.
                     fake_bold: true,
                 };
-                draw_loop(&canvas, status, layout, theme)?;
+                draw_loop(&canvas, status, layout, export, theme)?;
                 area.present().map_err(draw_error)?;
             }
             encode_png(&rgb, width, height)
@@ -98,22 +126,50 @@ fn draw_loop<DB: DrawingBackend>(
     canvas: &Canvas<'_, DB>,
     status: &LoopStatus,
     layout: &LoopLayout,
+    export: Option<&LoopExport>,
     theme: Theme,
 ) -> Result<(), ChartError> {
     let palette = theme.palette();
     canvas.area.fill(&palette.background).map_err(draw_error)?;
+    let blank = export.is_some_and(|e| e.states == States::Blank);
 
-    let title = format!("Gatehouse · {} · model {}", status.workspace, status.model);
-    canvas.text(
-        &title,
-        Point {
-            x: MARGIN,
-            y: MARGIN + 4.0,
-        },
-        Type::new(15.0, palette.text).bold(),
-        HPos::Left,
-        Some(TITLE_MAX_WIDTH),
-    )?;
+    match export {
+        None => {
+            let title = format!("Gatehouse · {} · model {}", status.workspace, status.model);
+            canvas.text(
+                &title,
+                Point {
+                    x: MARGIN,
+                    y: MARGIN + 4.0,
+                },
+                Type::new(15.0, palette.text).bold(),
+                HPos::Left,
+                Some(TITLE_MAX_WIDTH),
+            )?;
+        }
+        Some(export) => {
+            canvas.text(
+                &export.title,
+                Point {
+                    x: MARGIN,
+                    y: MARGIN + 4.0,
+                },
+                Type::new(16.0, palette.text).bold(),
+                HPos::Left,
+                Some(EXPORT_TITLE_MAX_WIDTH),
+            )?;
+            canvas.text(
+                &export.subtitle,
+                Point {
+                    x: MARGIN,
+                    y: MARGIN + 26.0,
+                },
+                Type::new(12.0, palette.muted),
+                HPos::Left,
+                Some(EXPORT_TITLE_MAX_WIDTH),
+            )?;
+        }
+    }
 
     for edge in &layout.edges {
         canvas.polyline(&edge.points, palette.edge, 2.0)?;
@@ -122,24 +178,61 @@ fn draw_loop<DB: DrawingBackend>(
 
     for placed in &layout.stages {
         let (title, state, detail) = stage_of(status, placed.stage);
-        draw_stage(canvas, &palette, theme, placed, title, state, detail)?;
+        let border = if blank {
+            palette.muted
+        } else {
+            stage_colour(state, theme)
+        };
+        // An export names who answers for the stage; the panel's drawing what it holds.
+        let second = match export {
+            None => detail,
+            Some(e) => e.owner_of(placed.stage).map_or("", |o| o.name.as_str()),
+        };
+        draw_stage(canvas, &palette, placed, title, border, second)?;
     }
 
     for node in &layout.gates {
         let gate = status.gates.iter().find(|g| g.id == node.gate);
         let state = gate.map_or(GateState::Unknown, |g| g.state);
         let title = gate.map_or(node.gate.as_str(), |g: &GateStatus| g.title.as_str());
-        canvas.polygon(&node.octagon, gate_colour(state, theme))?;
-        canvas.closed_outline(&node.octagon, palette.gate_border, 2.0)?;
-        let h = match node.label_anchor {
-            Anchor::Start => HPos::Left,
-            Anchor::Middle => HPos::Center,
-            Anchor::End => HPos::Right,
+        let fill = if blank {
+            palette.gate_neutral
+        } else {
+            gate_colour(state, theme)
         };
-        canvas.baseline_text(title, node.label, Type::new(12.0, palette.text), h)?;
+        canvas.polygon(&node.octagon, fill)?;
+        canvas.closed_outline(&node.octagon, palette.gate_border, 2.0)?;
+        let Some(_) = export else {
+            let h = h_pos(node.label_anchor);
+            canvas.baseline_text(title, node.label, Type::new(12.0, palette.text), h)?;
+            continue;
+        };
+        let mut lines = vec![(title, Type::new(12.0, palette.text).bold())];
+        lines.push((
+            gate.map_or("", |g| g.owner.name.as_str()),
+            Type::new(11.0, palette.muted),
+        ));
+        if !blank {
+            canvas.text(
+                glyph(state),
+                node.center,
+                Type::new(node.radius * 0.95, palette.gate_border).bold(),
+                HPos::Center,
+                None,
+            )?;
+            lines.push((
+                state.id(),
+                Type::new(11.0, gate_colour(state, theme)).bold(),
+            ));
+        }
+        gate_label(canvas, node, &lines)?;
     }
 
-    draw_legend(canvas, &palette, theme, layout)?;
+    if blank {
+        draw_blank_legend(canvas, &palette, layout)?;
+    } else {
+        draw_legend(canvas, &palette, theme, layout)?;
+    }
 
     canvas.text(
         status.model.as_str(),
@@ -148,6 +241,65 @@ fn draw_loop<DB: DrawingBackend>(
         HPos::Center,
         Some(240.0),
     )?;
+    if export.is_some() {
+        let below = Point {
+            x: layout.center.x,
+            y: layout.center.y + 22.0,
+        };
+        canvas.text(
+            "model followed",
+            below,
+            Type::new(11.0, palette.muted),
+            HPos::Center,
+            None,
+        )?;
+    }
+    Ok(())
+}
+
+fn h_pos(anchor: Anchor) -> HPos {
+    match anchor {
+        Anchor::Start => HPos::Left,
+        Anchor::Middle => HPos::Center,
+        Anchor::End => HPos::Right,
+    }
+}
+
+/// The white sign inside a stop node, as the panel draws it: the state reads without colour too.
+fn glyph(state: GateState) -> &'static str {
+    match state {
+        GateState::Blocked => "✕",
+        GateState::Pending => "…",
+        GateState::Passed => "✓",
+        GateState::Overridden => "!",
+        GateState::Unknown => "?",
+    }
+}
+
+/// A gate's label of several lines at the layout's label point. A label above its node grows
+/// upwards and one below it downwards, away from the node; one beside it is centred on the point.
+fn gate_label<DB: DrawingBackend>(
+    canvas: &Canvas<'_, DB>,
+    node: &GateNode,
+    lines: &[(&str, Type)],
+) -> Result<(), ChartError> {
+    let leading = |ty: &Type| ty.size * 1.35;
+    let extent: f64 = lines.iter().skip(1).map(|(_, ty)| leading(ty)).sum();
+    let mut y = if node.label.y < node.center.y {
+        node.label.y - extent
+    } else if node.label_anchor == Anchor::Middle {
+        // Below a node between two boxes (data quality): clear of the boxes' lower edges.
+        node.label.y + 5.0
+    } else {
+        node.label.y - extent / 2.0
+    };
+    for (i, (text, ty)) in lines.iter().enumerate() {
+        if i > 0 {
+            y += leading(ty);
+        }
+        let at = Point { x: node.label.x, y };
+        canvas.baseline_text(text, at, *ty, h_pos(node.label_anchor))?;
+    }
     Ok(())
 }
 
@@ -167,15 +319,14 @@ fn stage_of(status: &LoopStatus, stage: Stage) -> (&str, StageState, &str) {
 fn draw_stage<DB: DrawingBackend>(
     canvas: &Canvas<'_, DB>,
     palette: &Palette,
-    theme: Theme,
     placed: &gatehouse_core::layout::StageBox,
     title: &str,
-    state: StageState,
+    border: RGBColor,
     detail: &str,
 ) -> Result<(), ChartError> {
     let outline = rounded_rect(placed.center, placed.width, placed.height, BOX_RADIUS);
     canvas.polygon(&outline, palette.surface)?;
-    canvas.closed_outline(&outline, stage_colour(state, theme), 2.0)?;
+    canvas.closed_outline(&outline, border, 2.0)?;
     let inner = placed.width - 16.0;
     let c = placed.center;
     if detail.is_empty() {
@@ -256,6 +407,60 @@ fn draw_legend<DB: DrawingBackend>(
         )?;
     }
     Ok(())
+}
+
+/// The legend of a blank export: what a stop node and a name mean, since no state is shown.
+fn draw_blank_legend<DB: DrawingBackend>(
+    canvas: &Canvas<'_, DB>,
+    palette: &Palette,
+    layout: &LoopLayout,
+) -> Result<(), ChartError> {
+    let last_row = layout.height - MARGIN;
+    let first_row = last_row - LEGEND_ROW;
+    let heading = Point {
+        x: MARGIN,
+        y: first_row - LEGEND_ROW,
+    };
+    canvas.text(
+        "Reading the loop",
+        heading,
+        Type::new(12.0, palette.muted).bold(),
+        HPos::Left,
+        None,
+    )?;
+    let node = octagon(
+        Point {
+            x: MARGIN + LEGEND_R,
+            y: first_row,
+        },
+        LEGEND_R,
+    );
+    canvas.polygon(&node, palette.gate_neutral)?;
+    let text_x = MARGIN + 2.0 * LEGEND_R + 10.0;
+    let rows = [
+        (first_row, "a gate: work stops here until its checks pass"),
+        (last_row, "names in stages and under gates: their owners"),
+    ];
+    for (y, words) in rows {
+        canvas.text(
+            words,
+            Point { x: text_x, y },
+            Type::new(12.0, palette.text),
+            HPos::Left,
+            None,
+        )?;
+    }
+    let stage = rounded_rect(
+        Point {
+            x: MARGIN + LEGEND_R,
+            y: last_row,
+        },
+        2.0 * LEGEND_R,
+        1.4 * LEGEND_R,
+        3.0,
+    );
+    canvas.polygon(&stage, palette.surface)?;
+    canvas.closed_outline(&stage, palette.muted, 1.5)
 }
 
 /// The corners of a rectangle with rounded corners, clockwise from the top-left arc.
@@ -715,10 +920,247 @@ mod tests {
             return;
         };
         let (status, layout) = demo_loop();
+        let policy = Policy::parse(demo::POLICY, "gatehouse.toml").unwrap();
         for (theme, name) in [(Theme::Light, "light"), (Theme::Dark, "dark")] {
             for (format, ext) in [(Format::Svg, "svg"), (Format::Png, "png")] {
                 let bytes = render_loop(&status, &layout, format, theme).unwrap();
                 std::fs::write(format!("{dir}/loop-{name}.{ext}"), bytes).unwrap();
+                for (states, kind) in [(States::Live, "live"), (States::Blank, "blank")] {
+                    let export = LoopExport::new(&policy, &status, states);
+                    let bytes = render_loop_export(&export, &status, &layout, format, theme);
+                    let path = format!("{dir}/loop-export-{kind}-{name}.{ext}");
+                    std::fs::write(path, bytes.unwrap()).unwrap();
+                }
+            }
+        }
+    }
+
+    /// A team of its own, with an owner for every gate, a gate of its own and a blocked gate.
+    const TEAM: &str = r#"
+[workspace]
+name = "Fraud team"
+model = "fraud"
+
+[owners.ingest]
+name = "Ingest crew"
+
+[owners.modellers]
+name = "Fraud modellers"
+
+[owners.board]
+name = "Release board"
+
+[owners.sre]
+name = "Serving on-call"
+
+[owners.watch]
+name = "Fraud watch"
+
+[owners.ethics]
+name = "Fairness panel"
+
+[ownership.models]
+fraud = "modellers"
+
+[[gates]]
+id = "data-quality"
+owner = "ingest"
+
+[[gates.checks]]
+id = "schema"
+signal = "data.schema_violations"
+max = 0
+
+[[gates]]
+id = "model-validation"
+owner = "modellers"
+
+[[gates]]
+id = "promotion"
+owner = "board"
+
+[[gates]]
+id = "rollout"
+owner = "sre"
+
+[[gates]]
+id = "retrain-trigger"
+owner = "watch"
+
+[[gates]]
+id = "fairness"
+title = "Fairness"
+from = "validate"
+to = "register"
+owner = "ethics"
+
+[[gates.checks]]
+id = "parity"
+signal = "model.parity_gap"
+max = 0.05
+"#;
+
+    const TEAM_AT: Timestamp = Timestamp(1_795_752_359_999);
+
+    /// The team's loop at [`TEAM_AT`]: the schema check fails, so data quality blocks; fairness
+    /// passes.
+    fn team_loop() -> (Policy, LoopStatus, LoopLayout) {
+        let policy = Policy::parse(TEAM, "gatehouse.toml").unwrap();
+        let reading = |signal: &str, value: f64| {
+            let r = gatehouse_core::reading::Reading::new(
+                policy.model.clone(),
+                gatehouse_core::reading::SignalName(signal.into()),
+                value,
+                TEAM_AT.hours_before(1.0),
+                "test".into(),
+                None,
+            )
+            .unwrap();
+            (r.signal.clone(), r)
+        };
+        let memory = Memory {
+            latest: [
+                reading("data.schema_violations", 4.0),
+                reading("model.parity_gap", 0.01),
+            ]
+            .into_iter()
+            .collect(),
+            models: Vec::new(),
+        };
+        let status = block_on(loop_status(&policy, &memory, TEAM_AT)).unwrap();
+        let layout = layout_for(&policy);
+        (policy, status, layout)
+    }
+
+    fn export_svg(states: States, theme: Theme) -> (LoopStatus, LoopLayout, String) {
+        let (policy, status, layout) = team_loop();
+        let export = LoopExport::new(&policy, &status, states);
+        let bytes = render_loop_export(&export, &status, &layout, Format::Svg, theme).unwrap();
+        (status, layout, String::from_utf8(bytes).unwrap())
+    }
+
+    /// The fill of the octagon drawn at `node`'s place.
+    fn fill_at(svg: &str, node: &gatehouse_core::layout::GateNode) -> String {
+        let here: Vec<String> = polygons(svg)
+            .into_iter()
+            .filter(|(_, pts)| {
+                pts.len() == 8
+                    && pts
+                        .iter()
+                        .zip(&node.octagon)
+                        .all(|((x, y), c)| (x - c.x).abs() <= 1.0 && (y - c.y).abs() <= 1.0)
+            })
+            .map(|(fill, _)| fill)
+            .collect();
+        assert_eq!(here.len(), 1, "one octagon at gate {}", node.gate);
+        here.into_iter().next().unwrap()
+    }
+
+    #[test]
+    fn the_export_names_every_stage_gate_and_owner_with_the_workspace_and_date() {
+        let (status, _, svg) = export_svg(States::Live, Theme::Light);
+        let written = texts(&svg);
+        let has = |t: &str| written.iter().any(|w| w == t);
+        for stage in Stage::ALL {
+            assert!(has(stage.title()), "stage {stage} is missing");
+        }
+        assert_eq!(status.gates.len(), 6);
+        for gate in &status.gates {
+            assert!(has(&gate.title), "gate {} is missing", gate.title);
+            assert!(has(&gate.owner.name), "owner of {} is missing", gate.title);
+            assert!(gate.owner.assigned, "{} has its owner", gate.title);
+        }
+        // Stages: the owner of the gate each passes next, else the model's owner.
+        for owner in [
+            "Ingest crew",
+            "Fraud modellers",
+            "Release board",
+            "Serving on-call",
+        ] {
+            assert!(has(owner), "{owner} is missing");
+        }
+        assert!(has("Fraud team · the loop of model fraud"), "{written:?}");
+        assert!(
+            has("States as of 2026-11-27 04:05 UTC · owners from gatehouse.toml"),
+            "{written:?}"
+        );
+        // Under each gate: its title, its owner, its state.
+        for (title, owner, state) in [
+            ("Data quality", "Ingest crew", "blocked"),
+            ("Fairness", "Fairness panel", "passed"),
+            ("Promotion", "Release board", "unknown"),
+        ] {
+            let at = written.iter().position(|t| t == title).unwrap();
+            assert_eq!(written[at + 1..at + 3], [owner, state], "under {title}");
+        }
+    }
+
+    #[test]
+    fn a_blocked_gate_is_a_red_stop_node_with_its_state_in_the_export() {
+        for theme in [Theme::Light, Theme::Dark] {
+            let (status, layout, svg) = export_svg(States::Live, theme);
+            let blocked = gate_in(&status, GateState::Blocked);
+            assert_eq!(blocked.id.as_str(), "data-quality");
+            let red = hex(gate_colour(GateState::Blocked, theme));
+            assert_eq!(fill_at(&svg, node_of(&layout, blocked)), red);
+            let fairness = status.gates.iter().find(|g| g.title == "Fairness").unwrap();
+            assert_eq!(fairness.state, GateState::Passed);
+            assert_eq!(
+                fill_at(&svg, node_of(&layout, fairness)),
+                hex(gate_colour(GateState::Passed, theme))
+            );
+            // The state is written in its colour, and signed inside the node.
+            assert!(svg.contains(&format!("fill=\"{red}\"")));
+            assert!(texts(&svg).iter().any(|t| t == "✕"));
+        }
+    }
+
+    #[test]
+    fn a_blank_export_draws_every_gate_neutral_and_no_state() {
+        for theme in [Theme::Light, Theme::Dark] {
+            let (status, layout, svg) = export_svg(States::Blank, theme);
+            let neutral = hex(theme.palette().gate_neutral);
+            for node in &layout.gates {
+                assert_eq!(fill_at(&svg, node), neutral, "gate {}", node.gate);
+            }
+            let written = texts(&svg);
+            for state in LEGEND {
+                assert!(
+                    !written.iter().any(|t| t == state.id()),
+                    "{state:?} written"
+                );
+                let colour = hex(gate_colour(state, theme));
+                assert!(!svg.contains(&colour), "{state:?}'s colour {colour} drawn");
+            }
+            for gate in &status.gates {
+                assert!(written.contains(&gate.owner.name), "{}", gate.owner.name);
+            }
+            assert!(written
+                .iter()
+                .any(|t| t == "Gates and owners from gatehouse.toml · 2026-11-27"));
+        }
+    }
+
+    #[test]
+    fn the_export_png_decodes_at_twice_the_layout_size() {
+        let (policy, status, layout) = team_loop();
+        for states in [States::Live, States::Blank] {
+            let export = LoopExport::new(&policy, &status, states);
+            for theme in [Theme::Light, Theme::Dark] {
+                let bytes =
+                    render_loop_export(&export, &status, &layout, Format::Png, theme).unwrap();
+                assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "not a png signature");
+                let img = image::load_from_memory(&bytes).unwrap().to_rgb8();
+                assert_eq!(img.dimensions(), (2240, 1360));
+                let blocked = node_of(&layout, gate_in(&status, GateState::Blocked));
+                // Off the glyph in the middle: a point inside the octagon, left of centre.
+                let (x, y) = (blocked.center.x - 12.0, blocked.center.y + 6.0);
+                let expected = match states {
+                    States::Live => gate_colour(GateState::Blocked, theme),
+                    States::Blank => theme.palette().gate_neutral,
+                };
+                let pixel = *img.get_pixel((x * 2.0).round() as u32, (y * 2.0).round() as u32);
+                assert_close(pixel, expected, &format!("{states:?} blocked gate"));
             }
         }
     }

@@ -58,6 +58,8 @@ pub(crate) struct Palette {
     pub edge: RGBColor,
     /// The border around gate nodes, which keeps them apart from the edge they sit on.
     pub gate_border: RGBColor,
+    /// A gate drawn without its state (blank exports): no state's colour.
+    pub gate_neutral: RGBColor,
 }
 
 impl Theme {
@@ -71,6 +73,7 @@ impl Theme {
                 muted: RGBColor(0x47, 0x54, 0x67),
                 edge: RGBColor(0x98, 0xA2, 0xB3),
                 gate_border: RGBColor(0xFF, 0xFF, 0xFF),
+                gate_neutral: RGBColor(0x34, 0x40, 0x54),
             },
             Theme::Dark => Palette {
                 background: RGBColor(0x0C, 0x11, 0x1D),
@@ -79,6 +82,7 @@ impl Theme {
                 muted: RGBColor(0x94, 0x96, 0x9C),
                 edge: RGBColor(0x61, 0x64, 0x6C),
                 gate_border: RGBColor(0xFF, 0xFF, 0xFF),
+                gate_neutral: RGBColor(0x4E, 0x5B, 0x73),
             },
         }
     }

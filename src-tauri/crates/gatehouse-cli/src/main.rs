@@ -3,6 +3,7 @@
 
 mod alerts;
 mod connect;
+mod export;
 mod drift;
 mod hooks;
 mod output;
@@ -223,6 +224,11 @@ enum Command {
         #[command(subcommand)]
         command: store::StoreCommand,
     },
+    /// Export the loop diagram with the team's owners and gates, for documents
+    Export {
+        #[command(subcommand)]
+        what: export::ExportCommand,
+    },
     /// Draw the lifecycle diagram as the panel draws it
     Diagram {
         /// Output file; its extension (.svg or .png) picks the format
@@ -308,6 +314,15 @@ enum AuditCommand {
 enum ThemeArg {
     Light,
     Dark,
+}
+
+impl From<ThemeArg> for Theme {
+    fn from(theme: ThemeArg) -> Theme {
+        match theme {
+            ThemeArg::Light => Theme::Light,
+            ThemeArg::Dark => Theme::Dark,
+        }
+    }
 }
 
 /// Exit codes of the contract.
@@ -767,6 +782,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
             ws.record_reading(&reading).await?;
             output::recorded(cli.json, &reading)
         }
+        Command::Export { what } => export::run(&dir, cli.json, what).await,
         Command::Diagram { out, theme } => {
             let format = Format::from_path(&out).ok_or_else(|| {
                 Error::Invalid(format!(
@@ -778,16 +794,13 @@ async fn run(cli: Cli) -> Result<(), Error> {
             let policy = ws.policy()?;
             let registry = AnyRegistry::for_policy(&policy, &ws)?;
             let status = live_loop_status(&policy, &ws, &registry, clock.now()).await?;
-            let theme = match theme {
-                ThemeArg::Light => Theme::Light,
-                ThemeArg::Dark => Theme::Dark,
-            };
-            let bytes = render_loop(&status, &layout_for(&policy), format, theme).map_err(|e| {
-                Error::Port {
-                    code: ErrorCode::Internal,
-                    message: format!("cannot draw the diagram: {e}"),
-                }
-            })?;
+            let bytes =
+                render_loop(&status, &layout_for(&policy), format, theme.into()).map_err(|e| {
+                    Error::Port {
+                        code: ErrorCode::Internal,
+                        message: format!("cannot draw the diagram: {e}"),
+                    }
+                })?;
             std::fs::write(&out, bytes).map_err(|e| Error::Port {
                 code: ErrorCode::Workspace,
                 message: format!("cannot write {}: {e}", out.display()),

@@ -84,6 +84,14 @@ export function loopView(): Promise<LoopView> {
 }
 
 /**
+ * Writes the loop diagram with every stage's and gate's owner to the workspace's `exports/` folder
+ * (`blank`: every gate neutral, for onboarding decks); resolves to the file's path.
+ */
+export function loopExport(args: { format: 'svg' | 'png'; theme: 'light' | 'dark'; blank: boolean }): Promise<string> {
+  return call<string>('loop_export', { format: args.format, theme: args.theme, blank: args.blank });
+}
+
+/**
  * Subscribes to the loop: the shell pushes one update at once and another whenever the workspace
  * or its policy file changes. Resolves once the subscription is in place; rejects with an
  * `ErrorReport`.

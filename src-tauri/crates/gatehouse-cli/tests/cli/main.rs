@@ -7,6 +7,7 @@
 mod alerts;
 mod connect;
 mod drift;
+mod export;
 mod mlflow;
 mod promotions;
 mod rollout;
