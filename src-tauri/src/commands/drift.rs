@@ -9,6 +9,7 @@
 //! theme, say) after the feed has moved on.
 
 use std::collections::VecDeque;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use gatehouse_charts::drift::{drift_svg, export_drift, heatmap, score_marks, DriftChart};
@@ -19,8 +20,8 @@ use gatehouse_core::monitor::{
 };
 use gatehouse_core::ports::WorkspaceRead as _;
 use gatehouse_core::time::{Clock, SystemClock};
-use gatehouse_core::Error;
-use gatehouse_store::Workspace;
+use gatehouse_core::{Error, ErrorReport};
+use gatehouse_store::{Revision, Workspace};
 use tauri::ipc::Channel;
 use tauri::{Manager as _, State};
 
@@ -62,56 +63,37 @@ impl DriftFeed {
     }
 }
 
-/// Manages the drift feed and starts its monitor task over the open workspace (a workspace that
-/// could not be opened is pushed as the feed's one failure).
+/// Manages the drift feed and starts its monitor task.
 pub fn start_monitor(app: &tauri::AppHandle) {
     app.manage(DriftFeed::new());
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
-        let opened = app.state::<AppState>().workspace.clone();
-        let feed = app.state::<DriftFeed>();
-        match opened {
-            Ok(ws) => monitor(&feed, &ws).await,
-            Err(error) => {
-                feed.pushed
-                    .send_replace(Some(DriftUpdate::Failed { seq: 1, error }));
-            }
-        }
+        monitor(&app.state::<DriftFeed>(), &app.state::<AppState>()).await;
     });
 }
 
-/// Computes the board whenever the workspace's revision changes, and for a board read from
-/// Prometheus also every `refresh_secs` of the metrics back end; records the share the retrain
-/// trigger reads when the board comes from Prometheus (the demo's stream records its own);
-/// pushes each board that differs from the last.
-async fn monitor(feed: &DriftFeed, ws: &Workspace) {
+/// Follows the workspace the panel shows (a drill's copy while one runs): computes the board
+/// whenever its revision changes, and for a board read from Prometheus also every
+/// `refresh_secs` of the metrics back end; pushes each result that differs from the last (a
+/// failure too: the view keeps its last board, marked stale).
+async fn monitor(feed: &DriftFeed, state: &AppState) {
     let mut seq = 0u32;
     let mut seen = None;
+    let mut remote = false;
     let mut due = Instant::now();
-    let mut last: Option<Result<DriftBoard, gatehouse_core::ErrorReport>> = None;
+    let mut last: Option<Result<DriftBoard, ErrorReport>> = None;
     loop {
-        let revision = ws.revision().await.map_err(|e| e.to_string());
-        let policy = ws.policy().map_err(|e| Error::from(e).report());
-        let remote = policy.as_ref().is_ok_and(reads_prometheus);
-        if seen.as_ref() != Some(&revision) || (remote && Instant::now() >= due) {
-            let result = match &policy {
-                Ok(policy) => live_board(policy, ws, SystemClock.now(), None)
-                    .await
-                    .map_err(|e| e.report()),
+        let ws = state
+            .workspace()
+            .cloned()
+            .or_else(|_| state.workspace.clone());
+        if seen.as_ref() != Some(&revision_of(&ws).await) || (remote && Instant::now() >= due) {
+            let result = match &ws {
+                Ok(ws) => refresh(ws, &mut remote, &mut due).await,
                 Err(report) => Err(report.clone()),
             };
-            if let (Ok(policy), Ok(board), true) = (&policy, &result, remote) {
-                due = Instant::now()
-                    + Duration::from_secs(policy.backends.metrics.refresh_secs.into());
-                // A failed write shows as the trigger's reading going stale; the board is pushed.
-                if let Ok(latest) = ws.latest_readings(&policy.model).await {
-                    if let Some(reading) = share_reading(board, &latest, "drift:prometheus") {
-                        let _ = ws.record_reading(&reading).await;
-                    }
-                }
-            }
             // The reading just recorded moved the revision: no reason to compute again.
-            seen = Some(ws.revision().await.map_err(|e| e.to_string()));
+            seen = Some(revision_of(&ws).await);
             if last.as_ref() != Some(&result) {
                 seq += 1;
                 let update = match &result {
@@ -133,6 +115,44 @@ async fn monitor(feed: &DriftFeed, ws: &Workspace) {
         }
         tokio::time::sleep(POLL).await;
     }
+}
+
+/// Which workspace, at which revision; an unreadable revision is a state of its own, so a
+/// failure is computed and pushed once, not on every poll.
+async fn revision_of(ws: &Result<Workspace, ErrorReport>) -> Result<(PathBuf, Revision), String> {
+    match ws {
+        Ok(ws) => ws
+            .revision()
+            .await
+            .map(|r| (ws.dir().to_owned(), r))
+            .map_err(|e| e.to_string()),
+        Err(report) => Err(report.message.clone()),
+    }
+}
+
+/// The board of `ws` now. For a board read from Prometheus, also when to read it again (after a
+/// failure too, so a server that is down is not asked twice a second) and the share the retrain
+/// trigger reads, recorded (the demo's stream records its own).
+async fn refresh(
+    ws: &Workspace,
+    remote: &mut bool,
+    due: &mut Instant,
+) -> Result<DriftBoard, ErrorReport> {
+    let policy = ws.policy().map_err(|e| Error::from(e).report())?;
+    *remote = reads_prometheus(&policy);
+    let board = live_board(&policy, ws, SystemClock.now(), None).await;
+    if !*remote {
+        return board.map_err(|e| e.report());
+    }
+    *due = Instant::now() + Duration::from_secs(policy.backends.metrics.refresh_secs.into());
+    let board = board.map_err(|e| e.report())?;
+    // A failed write shows as the trigger's reading going stale; the board is still pushed.
+    if let Ok(latest) = ws.latest_readings(&policy.model).await {
+        if let Some(reading) = share_reading(&board, &latest, "drift:prometheus") {
+            let _ = ws.record_reading(&reading).await;
+        }
+    }
+    Ok(board)
 }
 
 /// Pushes the drift feed on `on_update`: the latest board at once, then every new one, until

@@ -914,10 +914,12 @@ fn draw_heatmap<DB: DrawingBackend>(
         .filter(|f| f.points.last().is_some_and(|p| p.drifted))
         .count();
     let title = format!("Drift · model {}", board.model.as_str());
+    let counted =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     let sub = format!(
-        "{} features × {} windows · {} drifting in the latest window · times in UTC",
-        board.features.len(),
-        columns,
+        "{} × {} · {} drifting in the latest window · times in UTC",
+        counted(board.features.len(), "feature", "features"),
+        counted(columns, "window", "windows"),
         drifting_now
     );
     heading(area, &c, &title, &sub, w - 32)?;

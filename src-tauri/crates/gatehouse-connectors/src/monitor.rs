@@ -33,8 +33,11 @@ pub async fn monitor_view<W: WorkspaceRead + Samples + Sync>(
         )));
     }
     let range = (Timestamp(now.0 - range_ms), now);
-    // A workspace with no monitored stream has no drift to show, which is not an error.
-    let board = gatehouse_core::monitor::board(policy, ws).await.ok();
+    // A workspace with no monitored stream has no drift to show, which is not an error. The
+    // board is the Drift view's: from Prometheus histograms when the policy reads them there.
+    let board = crate::prometheus_drift::live_board(policy, ws, now, None)
+        .await
+        .ok();
     let latest = ws.latest_readings(&policy.model).await?;
     let backend = &policy.backends.metrics;
     let (source, series) = match backend.kind {
