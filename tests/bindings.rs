@@ -52,6 +52,7 @@ fn declarations() -> String {
         core::promotion::PromotionRequest::decl(&cfg),
         core::promotion::RequestView::decl(&cfg),
         core::promotion::RollbackPlan::decl(&cfg),
+        core::presence::Looking::decl(&cfg),
         core::hook::HookEvent::decl(&cfg),
         core::hook::HookDelivery::decl(&cfg),
         core::audit::AuditAction::decl(&cfg),

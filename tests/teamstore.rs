@@ -1054,3 +1054,117 @@ fn each_login_sees_who_else_looks_at_a_request_until_the_look_expires() {
         assert_eq!(err, "22023");
     });
 }
+
+/// Another process starting at a chosen point of an execution: when the execution reaches
+/// `at`, `start` runs to its end (in a thread and a runtime of its own, as a process would) and
+/// what it settled is kept.
+struct StartMeanwhile<F> {
+    at: gatehouse_core::promotion::Phase,
+    start: F,
+    settled: std::sync::Mutex<Option<Vec<RequestId>>>,
+}
+
+impl<F: Fn() -> Vec<RequestId> + Sync> gatehouse_core::promotion::Observer for StartMeanwhile<F> {
+    fn reached(&self, phase: gatehouse_core::promotion::Phase) {
+        if phase == self.at {
+            let settled = std::thread::scope(|s| s.spawn(&self.start).join().unwrap());
+            *self.settled.lock().unwrap() = Some(settled);
+        }
+    }
+}
+
+/// The settling a start does: the requests it settled.
+fn start_elsewhere<S, Fut>(
+    policy: &Policy,
+    user: &str,
+    open: impl FnOnce() -> Fut,
+) -> Vec<RequestId>
+where
+    S: PromotionStore + WorkspaceRead + Registry + Sync,
+    Fut: std::future::Future<Output = S>,
+{
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let store = open().await;
+            let settled = desk(policy, &store, user, at(9)).reconcile().await.unwrap();
+            settled.into_iter().map(|r| r.id).collect()
+        })
+}
+
+/// The demo's open production request completed by marco while another process starts at each
+/// point of the execution: the start finds the execution in flight and leaves it alone, and the
+/// request is executed once.
+async fn a_start_meanwhile_leaves_an_execution_alone<
+    S: PromotionStore + WorkspaceRead + Registry + Sync,
+>(
+    policy: &Policy,
+    marco: &S,
+    start: impl Fn() -> Vec<RequestId> + Sync,
+    at_phase: gatehouse_core::promotion::Phase,
+) {
+    let meanwhile = StartMeanwhile {
+        at: at_phase,
+        start,
+        settled: std::sync::Mutex::new(None),
+    };
+    let done = Desk {
+        observer: &meanwhile,
+        ..desk(policy, marco, "marco", at(8))
+    }
+    .approve(RequestId(2), None)
+    .await
+    .unwrap();
+    assert_eq!(
+        meanwhile.settled.lock().unwrap().as_deref(),
+        Some(&[][..]),
+        "the start settled an execution in flight"
+    );
+    assert_eq!(done.state, RequestState::Done);
+    assert_eq!(pointer(marco, "production").await.as_deref(), Some("4"));
+    let log = marco.audit_log().await.unwrap();
+    let on_it: Vec<&str> = log
+        .iter()
+        .filter(|e| e.request == Some(RequestId(2)))
+        .map(|e| e.action.id())
+        .collect();
+    assert_eq!(on_it.iter().filter(|a| **a == "executed").count(), 1);
+    assert!(!on_it.contains(&"reconciled"), "{on_it:?}");
+    assert!(verify(&log).ok());
+}
+
+#[test]
+fn a_process_starting_during_an_execution_leaves_it_to_the_process_running_it() {
+    use gatehouse_core::promotion::Phase;
+    runtime().block_on(async {
+        for phase in [Phase::IntentRecorded, Phase::PointerMoved] {
+            // The workspace's own file, opened again as a second process would.
+            let dir = tempfile::tempdir().unwrap();
+            let generated = demo::generate(demo::DEFAULT_SEED, NOW);
+            let ws = Workspace::create_demo(dir.path(), &generated)
+                .await
+                .unwrap();
+            let policy = ws.policy().unwrap();
+            let path = dir.path().to_owned();
+            let start = || {
+                start_elsewhere(&policy, "erin", || async {
+                    Workspace::open(&path).await.unwrap()
+                })
+            };
+            a_start_meanwhile_leaves_an_execution_alone(&policy, &ws, start, phase).await;
+
+            // The team store, another desktop logging in.
+            let team = Team::start(&[]).await;
+            let marco = team.store("marco").await;
+            let erin = team.login_of("erin");
+            let start = || {
+                start_elsewhere(&team.policy, "erin", || async {
+                    TeamStore::connect(&erin).await.unwrap()
+                })
+            };
+            a_start_meanwhile_leaves_an_execution_alone(&team.policy, &marco, start, phase).await;
+        }
+    });
+}

@@ -12,6 +12,7 @@ mod drift_prometheus;
 mod loop_export;
 mod mlflow;
 mod rollout;
+mod teamstore;
 mod webdriver;
 
 use std::net::TcpListener;
@@ -104,6 +105,17 @@ impl Panel {
 
     /// Opens the app with the demo's serving stream moving every `stream_secs` (0: still).
     fn launch(workspace: &Path, user: &str, ready: &str, stream_secs: u64) -> Result<Panel> {
+        Panel::launch_with(workspace, user, ready, stream_secs, &[])
+    }
+
+    /// [`Panel::launch`] with more environment for the app (a keyring entry to log in with).
+    fn launch_with(
+        workspace: &Path,
+        user: &str,
+        ready: &str,
+        stream_secs: u64,
+        env: &[(&str, &str)],
+    ) -> Result<Panel> {
         let app = env_path("GATEHOUSE_APP")?;
         let home = tempfile::tempdir()?;
         let (port, native) = (free_port()?, free_port()?);
@@ -121,6 +133,7 @@ impl Panel {
                 .env("NO_AT_BRIDGE", "1")
                 .env("GATEHOUSE_WORKSPACE", workspace)
                 .env("GATEHOUSE_DEMO_STREAM_SECS", stream_secs.to_string())
+                .envs(env.iter().copied())
                 .stdout(Stdio::null())
                 .stderr(Stdio::inherit())
                 .spawn()

@@ -108,4 +108,37 @@ pub trait PromotionStore {
 
     /// Records a measured value.
     fn record_reading(&self, reading: &Reading) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// Marks this process as executing request `id` until the returned hold drops, so that
+    /// another process's [`crate::promotion::Desk::reconcile`] leaves the request alone
+    /// meanwhile. The mark lives as long as the process: one that dies mid-execution releases
+    /// it, and its intent is settled by the next start.
+    fn hold_execution(
+        &self,
+        id: RequestId,
+    ) -> impl Future<Output = Result<ExecutionHold, Error>> + Send;
+
+    /// Whether a live process holds an execution that may be request `id`'s (a store may not
+    /// tell executions apart: then any in flight counts).
+    fn execution_held(&self, id: RequestId) -> impl Future<Output = Result<bool, Error>> + Send;
+}
+
+/// A process's mark that it executes a request (a lock of the store's), released when dropped.
+pub struct ExecutionHold {
+    _lock: Box<dyn Send>,
+}
+
+impl ExecutionHold {
+    /// Keeps `lock` (a lock file, a database session holding a lock) until the hold drops.
+    pub fn new(lock: impl Send + 'static) -> ExecutionHold {
+        ExecutionHold {
+            _lock: Box::new(lock),
+        }
+    }
+}
+
+impl std::fmt::Debug for ExecutionHold {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ExecutionHold")
+    }
 }

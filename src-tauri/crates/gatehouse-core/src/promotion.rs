@@ -859,6 +859,9 @@ where
             outcome: None,
             rejection: None,
         };
+        // Held from before the intent until this returns: another process starting meanwhile
+        // sees an execution in flight, not one a crash left behind.
+        let _hold = self.store.hold_execution(id).await?;
         if !self.store.transition(id, &intent, None).await? {
             return Err(Error::Invalid(format!(
                 "request {id} changed meanwhile; look again"
@@ -992,12 +995,23 @@ where
         }
     }
 
+    /// Whether request `id` is still executing with no live process holding its execution:
+    /// what a crash leaves behind.
+    async fn abandoned(&self, id: RequestId) -> Result<bool, Error> {
+        if self.store.execution_held(id).await? {
+            return Ok(false);
+        }
+        // Read after the hold was found free: an execution that ended meanwhile is settled.
+        Ok(self.load(id).await?.state == RequestState::Executing)
+    }
+
     /// Settles every execution a crash interrupted, by asking the registry where each pointer
-    /// stands: moved means done, not moved means failed. Returns the requests it settled.
+    /// stands: moved means done, not moved means failed. An execution another live process holds
+    /// is in flight, not interrupted, and is left alone. Returns the requests it settled.
     pub async fn reconcile(&self) -> Result<Vec<PromotionRequest>, Error> {
         let mut settled = Vec::new();
         for req in self.store.requests().await? {
-            if req.state != RequestState::Executing {
+            if req.state != RequestState::Executing || !self.abandoned(req.id).await? {
                 continue;
             }
             let now_at = self.registry.pointer(&req.model, &req.pointer).await?;
@@ -1017,16 +1031,23 @@ where
                     ),
                 )
             };
-            self.settle(
-                &req,
-                RequestState::Executing,
-                state,
-                AuditAction::Reconciled,
-                why.clone(),
-                Some(why),
-                now_at,
-            )
-            .await?;
+            let done = self
+                .settle(
+                    &req,
+                    RequestState::Executing,
+                    state,
+                    AuditAction::Reconciled,
+                    why.clone(),
+                    Some(why),
+                    now_at,
+                )
+                .await;
+            match done {
+                Ok(()) => {}
+                // Another process starting at the same moment settled it first.
+                Err(_) if self.load(req.id).await?.state != RequestState::Executing => continue,
+                Err(e) => return Err(e),
+            }
             self.refresh_signals(&req.model).await?;
             if state == RequestState::Done {
                 // The process that moved the pointer stopped before its hooks were called.

@@ -4,8 +4,8 @@
 //! [`gatehouse_core::ports`].
 
 mod drill;
-mod drill;
 mod error;
+mod execution;
 mod listing;
 pub mod opening;
 mod pg;
@@ -14,7 +14,6 @@ mod sqlite;
 pub mod team;
 mod workspace;
 
-pub use drill::DRILLS_DIR;
 pub use drill::DRILLS_DIR;
 pub use error::StoreError;
 pub use listing::LISTING_FILE;

@@ -603,3 +603,41 @@ pub(crate) async fn look_at(
         .map(|(request, login)| (RequestId(request), UserName(login)))
         .collect())
 }
+
+/// The namespace of the advisory locks that mark executions in flight: `(EXECUTIONS, request)`.
+const EXECUTIONS: i32 = 0x4748;
+
+fn execution_key(request: RequestId) -> Result<i32, StoreError> {
+    i32::try_from(request.0).map_err(|_| StoreError::Corrupt {
+        what: "request number",
+        detail: request.0.to_string(),
+    })
+}
+
+/// Marks, for as long as this session lives, that it executes `request`. Shared, so that two
+/// approvers' sessions never wait for each other here (the request's state decides who runs).
+pub(crate) async fn hold_execution(
+    conn: &mut PgConnection,
+    request: RequestId,
+) -> Result<(), StoreError> {
+    sqlx::query("SELECT pg_advisory_lock_shared($1, $2)")
+        .bind(EXECUTIONS)
+        .bind(execution_key(request)?)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Whether some session holds the mark of `request`'s execution.
+pub(crate) async fn execution_held(pool: &PgPool, request: RequestId) -> Result<bool, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM pg_locks
+             WHERE locktype = 'advisory' AND granted AND objsubid = 2
+               AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+               AND classid::TEXT::BIGINT = $1 AND objid::TEXT::BIGINT = $2)",
+    )
+    .bind(i64::from(EXECUTIONS))
+    .bind(i64::from(execution_key(request)?))
+    .fetch_one(pool)
+    .await?)
+}

@@ -12,7 +12,7 @@ use std::time::Duration;
 use gatehouse_core::audit::{AuditDraft, AuditEvent};
 use gatehouse_core::gate::{GateOverride, LatestReadings};
 use gatehouse_core::policy::{Policy, Role, UserName};
-use gatehouse_core::ports::{PromotionStore, Registry, WorkspaceRead};
+use gatehouse_core::ports::{ExecutionHold, PromotionStore, Registry, WorkspaceRead};
 use gatehouse_core::presence::{group_looks, Looking};
 use gatehouse_core::promotion::{
     Approval, Decision, NewRequest, PromotionRequest, RequestId, Transition,
@@ -21,7 +21,8 @@ use gatehouse_core::reading::{ModelName, Reading, SignalName};
 use gatehouse_core::registry::{Model, PointerName, VersionId};
 use gatehouse_core::rollout::ReadingHistory;
 use gatehouse_core::Error;
-use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgListener, PgPool, PgPoolOptions};
+use sqlx::Connection as _;
 
 use crate::pg;
 use crate::StoreError;
@@ -73,6 +74,12 @@ impl TeamLogin {
             .username(&self.username)
             .password(&self.password)
             .application_name("gatehouse");
+        // One connection first, so that a server that refuses or a login it rejects is named at
+        // once, not after the pool has retried until its timeout.
+        let probe = PgConnection::connect_with(&options)
+            .await
+            .map_err(|e| self.connect_error(e))?;
+        let _ = probe.close().await;
         PgPoolOptions::new()
             .max_connections(4)
             .acquire_timeout(Duration::from_secs(10))
@@ -531,5 +538,19 @@ impl PromotionStore for TeamStore {
 
     async fn record_reading(&self, reading: &Reading) -> Result<(), Error> {
         Ok(self.record(reading).await?)
+    }
+
+    /// A session of its own holds the mark, outside the pool: it ends, and the database drops
+    /// the mark, when the hold drops or the process dies.
+    async fn hold_execution(&self, id: RequestId) -> Result<ExecutionHold, Error> {
+        let mut conn = PgConnection::connect_with(&self.pool.connect_options())
+            .await
+            .map_err(StoreError::from)?;
+        pg::hold_execution(&mut conn, id).await?;
+        Ok(ExecutionHold::new(conn))
+    }
+
+    async fn execution_held(&self, id: RequestId) -> Result<bool, Error> {
+        Ok(pg::execution_held(&self.pool, id).await?)
     }
 }

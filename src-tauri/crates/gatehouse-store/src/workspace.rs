@@ -18,7 +18,7 @@ use gatehouse_core::learn::{
 use gatehouse_core::monitor::{SampleValues, SampleWindow, Samples};
 use gatehouse_core::policy::UserName;
 use gatehouse_core::policy::{Policy, POLICY_FILE};
-use gatehouse_core::ports::{PromotionStore, Registry, WorkspaceRead};
+use gatehouse_core::ports::{ExecutionHold, PromotionStore, Registry, WorkspaceRead};
 use gatehouse_core::promotion::{
     Approval, Decision, Desk, NewRequest, PromotionRequest, Quiet, RequestId, Transition,
 };
@@ -561,6 +561,20 @@ impl PromotionStore for Workspace {
 
     async fn record_reading(&self, reading: &Reading) -> Result<(), Error> {
         Ok(Workspace::record_reading(self, reading).await?)
+    }
+
+    async fn hold_execution(&self, id: RequestId) -> Result<ExecutionHold, Error> {
+        if let Some(team) = &self.team {
+            return PromotionStore::hold_execution(team, id).await;
+        }
+        Ok(ExecutionHold::new(crate::execution::hold(&self.dir)?))
+    }
+
+    async fn execution_held(&self, id: RequestId) -> Result<bool, Error> {
+        if let Some(team) = &self.team {
+            return PromotionStore::execution_held(team, id).await;
+        }
+        Ok(crate::execution::held(&self.dir)?)
     }
 }
 

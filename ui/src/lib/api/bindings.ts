@@ -585,6 +585,16 @@ from: VersionId,
  */
 to: VersionId, };
 
+export type Looking = { 
+/**
+ * The request.
+ */
+request: RequestId, 
+/**
+ * Who else looks at it, by name.
+ */
+users: Array<UserName>, };
+
 export type HookEvent = "promotion" | "rollback" | "abort";
 
 export type HookDelivery = { 

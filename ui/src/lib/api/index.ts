@@ -14,6 +14,7 @@ import type {
   LearnProgress,
   LoopUpdate,
   LoopView,
+  Looking,
   MemberProgress,
   ModelName,
   MonitorView,
@@ -244,6 +245,18 @@ export function rolloutOverride(reason: string): Promise<Analysis> {
 export function rolloutAbort(reason: string): Promise<PromotionRequest> {
   return call<PromotionRequest>('rollout_abort', { reason });
 }
+
+/**
+ * Says that the acting user looks at `requests` now, and at no other (an empty list ends the look);
+ * resolves to who else looks at which of them. Only a team store has anyone else; a look lasts a
+ * few seconds, so a view that shows requests calls this every `PRESENCE_BEAT_MS`.
+ */
+export function teamPresence(requests: RequestId[]): Promise<Looking[]> {
+  return call<Looking[]>('team_presence', { requests });
+}
+
+/** How often a view that shows requests says it still looks (the core's `presence::BEAT_SECS`). */
+export const PRESENCE_BEAT_MS = 2_000;
 
 /** The audit log, in order. */
 export function auditEvents(): Promise<AuditEvent[]> {
