@@ -1,7 +1,9 @@
 //! The panel on a workspace connected to a real MLflow server: the Registry view lists exactly
-//! what MLflow's REST API returns, the Loop view describes its stages from it, both follow a
-//! change made directly in MLflow after the policy's refresh interval, and a server that stops
-//! leaves the last registry on screen marked stale.
+//! what MLflow's REST API returns, the Loop view describes its stages from it, judges the rollout
+//! gate on MLflow's alias and the model-validation gate on the candidate's and the champion's
+//! runs, as `gatehouse status` does; both follow a change made directly in MLflow after the
+//! policy's refresh interval, a server that stops leaves the last registry and loop on screen
+//! marked stale, and a panel opened while it is down shows the last listing it kept.
 
 use gatehouse_tests::mlflow_server::{
     runtime, Auth, MlflowServer, Rest, RestModel, RestRegistry, RestVersion,
@@ -23,7 +25,66 @@ roles = ["admin"]
 
 [promotion]
 production_pointer = "champion"
+
+[[gates]]
+id = "model-validation"
+[[gates.checks]]
+id = "auc"
+signal = "model.auc"
+min = 0.8
+[[gates.checks]]
+id = "vs-champion"
+signal = "model.auc_delta_vs_champion"
+min = -0.005
+
+[rollout]
+kind = "canary"
+pointer = "champion"
+
+[[rollout.metrics]]
+name = "error rate"
+signal = "rollout.error_rate_ratio"
+success = "value <= 1.5"
+failure = "value > 2"
+interval = "1m"
+count = 5
+failure_limit = 2
 "#;
+
+/// A gate of `gatehouse --json status`: its state and summary.
+fn cli_gate(ws: &Path, id: &str) -> Result<(String, String)> {
+    let status: Value = serde_json::from_str(&gatehouse(ws, &["--json", "status"])?)?;
+    let gate = status["gates"]
+        .as_array()
+        .context("gates")?
+        .iter()
+        .find(|g| g["id"] == id)
+        .context("no such gate")?;
+    Ok((
+        gate["state"].as_str().unwrap_or_default().to_owned(),
+        gate["summary"].as_str().unwrap_or_default().to_owned(),
+    ))
+}
+
+/// The Loop's gate `id` as drawn and as its drawer explains it: state, summary, and the text of
+/// the evidence row of `check`.
+fn loop_gate(s: &Session, id: &str, check: &str) -> Result<(String, String, String)> {
+    s.click(&s.wait_for(
+        &format!("[data-testid=gate][data-gate='{id}'] polygon.octagon"),
+        WAIT,
+    )?)?;
+    s.wait_for("[data-testid=gate-detail]", WAIT)?;
+    let got = s.execute(
+        "const d = document.querySelector('[data-testid=gate-detail]');
+         const row = d.querySelector(`[data-testid=evidence-row][data-check='${arguments[1]}']`);
+         return [document.querySelector(`[data-testid=gate][data-gate='${arguments[0]}']`).dataset.state,
+                 d.querySelector('.summary')?.textContent ?? '', row?.textContent ?? ''];",
+        json!([id, check]),
+    )?;
+    s.press("\u{E00C}")?;
+    let [state, summary, row]: [String; 3] = serde_json::from_value(got)?;
+    Ok((state, summary, row))
+}
 
 /// The Registry view's models as drawn, tab by tab: description, pointers, and each version
 /// with its source run.
@@ -117,6 +178,14 @@ fn the_registry_and_loop_views_follow_a_real_mlflow_server() -> Result<()> {
     std::fs::create_dir(&ws)?;
     std::fs::write(ws.join("gatehouse.toml"), POLICY)?;
     gatehouse(&ws, &["connect", "mlflow", &server.url])?;
+    // The model-validation gate reads the runs' `auc`: v6 (the candidate) against v2.
+    let mut policy = std::fs::read_to_string(ws.join("gatehouse.toml"))?;
+    policy.push_str("\n[backends.registry.metrics]\n\"model.auc\" = \"auc\"\n");
+    std::fs::write(ws.join("gatehouse.toml"), policy)?;
+    // The canary's error rate as a pipeline records it: over the failure limit.
+    for ratio in ["2.4", "2.5", "2.6"] {
+        gatehouse(&ws, &["record", "rollout.error_rate_ratio", ratio])?;
+    }
 
     // The Loop view describes the Register and Deploy stages from MLflow.
     let panel = Panel::open(&ws)?;
@@ -132,6 +201,28 @@ fn the_registry_and_loop_views_follow_a_real_mlflow_server() -> Result<()> {
         stage_text(s, "register")?
     );
     assert!(stage_text(s, "deploy")?.contains("challenger → 5"));
+
+    // The rollout gate analyses MLflow's champion, v2, as `gatehouse status` does.
+    let (state, summary, row) = loop_gate(s, "rollout", "error rate")?;
+    assert_eq!(
+        (state.as_str(), summary.clone()),
+        ("blocked", cli_gate(&ws, "rollout")?.1)
+    );
+    assert!(
+        summary
+            .starts_with("error rate of v2 met the failure condition `value > 2` in 3 of 3 checks"),
+        "{summary}"
+    );
+    assert!(row.contains("rollout analysis of v2: failed"), "{row}");
+    // The model-validation gate reads the candidate's and the champion's runs from MLflow.
+    let (state, _, row) = loop_gate(s, "model-validation", "vs-champion")?;
+    assert_eq!(state, cli_gate(&ws, "model-validation")?.0);
+    assert_eq!(state, "passed");
+    assert!(
+        row.contains("candidate v6 auc 0.802 vs champion v2 (champion) 0.801"),
+        "{row}"
+    );
+    panel.save_screenshot("loop-mlflow-gates.png")?;
 
     // The Registry view lists exactly what the REST API returns.
     go_to(s, "registry")?;
@@ -158,21 +249,50 @@ fn the_registry_and_loop_views_follow_a_real_mlflow_server() -> Result<()> {
         "return (document.querySelector(\"[data-testid=stage][data-stage='deploy']\")?.textContent ?? '').includes('champion → 4');",
         Duration::from_secs(15),
     )?;
+    // The rollout gate follows the alias to v4.
+    s.wait_until(
+        "the rollout gate analyses v4",
+        "return !!document.querySelector(\"[data-testid=gate][data-gate='rollout'][data-state='blocked']\");",
+        WAIT,
+    )?;
+    let (_, summary, _) = loop_gate(s, "rollout", "error rate")?;
+    assert!(summary.starts_with("error rate of v4 "), "{summary}");
     panel.save_screenshot("loop-mlflow-live.png")?;
 
-    // The server stops while the Registry view is open: the last registry stays on screen,
-    // marked stale with its age, beside the reason.
-    go_to(s, "registry")?;
-    s.wait_until("champion → 4", &pointer_shown("champion", "4"), WAIT)?;
+    // The server stops while the Loop view is open: its last good state stays on screen, marked
+    // stale beside the reason.
     server.stop();
+    let error = s.wait_for_text("[data-testid=error]", WAIT)?;
+    assert!(
+        error.contains("Stale — showing the last good state"),
+        "{error:?}"
+    );
+    assert!(error.contains(&server.url), "{error:?}");
+    assert!(stage_text(s, "deploy")?.contains("champion → 4"));
+    panel.save_screenshot("loop-mlflow-stopped.png")?;
+
+    // The Registry view shows the last registry it read, marked stale with its age, beside the
+    // reason.
+    go_to(s, "registry")?;
     let stale = s.wait_for_text("[data-testid=stale]", WAIT)?;
     assert!(stale.contains("Stale: showing what was read"), "{stale:?}");
     let error = s.wait_for_text("[data-testid=error]", WAIT)?;
     assert!(error.contains(&server.url), "{error:?}");
-    assert_eq!(
-        s.execute(&pointer_shown("champion", "4"), json!([]))?,
-        json!(true)
-    );
+    s.click(&s.wait_for("[data-testid=model-tab][data-model='churn']", WAIT)?)?;
+    s.wait_until("champion → 4", &pointer_shown("champion", "4"), WAIT)?;
     panel.save_screenshot("registry-mlflow-stopped.png")?;
+    drop(panel);
+
+    // Opened while MLflow is down, the panel shows the last listing it kept, with its age.
+    let panel = Panel::open_until(&ws, "main[data-testid=loop-view]")?;
+    let s = panel.session();
+    go_to(s, "registry")?;
+    let stale = s.wait_for_text("[data-testid=stale]", WAIT)?;
+    assert!(stale.contains("Stale: showing what was read"), "{stale:?}");
+    let error = s.wait_for_text("[data-testid=error]", WAIT)?;
+    assert!(error.contains(&server.url), "{error:?}");
+    s.click(&s.wait_for("[data-testid=model-tab][data-model='churn']", WAIT)?)?;
+    s.wait_until("champion → 4", &pointer_shown("champion", "4"), WAIT)?;
+    panel.save_screenshot("registry-mlflow-opened-down.png")?;
     Ok(())
 }
