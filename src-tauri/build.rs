@@ -33,6 +33,14 @@ fn main() {
         "learn_tour",
         "learn_complete",
         "learn_team",
+        "drill_list",
+        "drill_start",
+        "drill_status",
+        "drill_hint",
+        "drill_finish",
+        "quarantine_batch",
+        "request_retraining",
+        "policy_owners",
         "team_presence",
     ]);
     let attributes = tauri_build::Attributes::new().app_manifest(manifest);

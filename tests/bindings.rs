@@ -104,6 +104,15 @@ fn declarations() -> String {
         core::learn::Completion::decl(&cfg),
         core::learn::LearnProgress::decl(&cfg),
         core::learn::MemberProgress::decl(&cfg),
+        core::drill::DrillId::decl(&cfg),
+        core::drill::DrillOutcome::decl(&cfg),
+        core::drill::DrillResult::decl(&cfg),
+        core::drill::DrillCard::decl(&cfg),
+        core::drill::DrillStatus::decl(&cfg),
+        core::drill::ActionMark::decl(&cfg),
+        core::drill::DebriefAction::decl(&cfg),
+        core::drill::MissedStep::decl(&cfg),
+        core::drill::Debrief::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust types by `tests/bindings.rs`; do not edit.\n\

@@ -111,6 +111,14 @@ pub fn run() -> ExitCode {
             commands::learn::learn_tour,
             commands::learn::learn_complete,
             commands::learn::learn_team,
+            commands::drill::drill_list,
+            commands::drill::drill_start,
+            commands::drill::drill_status,
+            commands::drill::drill_hint,
+            commands::drill::drill_finish,
+            commands::drill::quarantine_batch,
+            commands::drill::request_retraining,
+            commands::drill::policy_owners,
             commands::team::team_presence,
         ])
         .run(tauri::generate_context!());

@@ -29,6 +29,11 @@ pub struct AppState {
     pub user: Result<UserName, ErrorReport>,
     /// The last monitor view read: the Monitor view's charts of one refresh draw it.
     pub monitor: tokio::sync::Mutex<Option<gatehouse_core::signals::MonitorView>>,
+    /// The drill copy the panel shows while a drill runs: every view then reads and acts on it
+    /// instead of `workspace`, which keeps the trainee's progress. A copy lives until the panel
+    /// closes (its handle is a few bytes; its database is closed when the drill ends), so views
+    /// may hold it across awaits like the workspace.
+    pub drill: std::sync::Mutex<Option<&'static Workspace>>,
     /// The team store's change notices, which wake the workspace's watchers at once.
     pub team: TeamFeed,
 }
@@ -66,6 +71,7 @@ impl AppState {
             workspace,
             user,
             monitor: tokio::sync::Mutex::new(None),
+            drill: std::sync::Mutex::new(None),
         };
         // A broken policy is shown by the Loop view; reconciliation runs once it parses.
         let _ = state.act(async |desk| desk.reconcile().await).await;
@@ -144,9 +150,40 @@ impl AppState {
 
     /// The open workspace.
     pub fn workspace(&self) -> Result<&Workspace, IpcError> {
+        match self.drill_copy() {
+            Some(copy) => Ok(copy),
+            None => self.home(),
+        }
+    }
+
+    /// The workspace the panel was opened on, also while a drill copy is shown.
+    pub fn home(&self) -> Result<&Workspace, IpcError> {
         self.workspace
             .as_ref()
             .map_err(|e| IpcError::from(e.clone()))
+    }
+
+    /// The drill copy shown, if a drill runs.
+    pub fn drill_copy(&self) -> Option<&'static Workspace> {
+        *self.drill.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Shows `copy` in place of the workspace until [`AppState::close_drill`].
+    pub fn open_drill(&self, copy: Workspace) {
+        let copy: &'static Workspace = Box::leak(Box::new(copy));
+        *self.drill.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(copy);
+    }
+
+    /// Shows the workspace again, closing the drill copy's database.
+    pub async fn close_drill(&self) {
+        let copy = self
+            .drill
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(copy) = copy {
+            copy.clone().close().await;
+        }
     }
 
     /// The workspace's policy as it is on disk now.

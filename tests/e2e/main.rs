@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod alertmanager;
+mod drills;
 mod drift_controls;
 mod drift_prometheus;
 mod loop_export;

@@ -3,6 +3,7 @@
 
 pub mod alerts;
 pub mod drift;
+pub mod drill;
 pub mod learn;
 pub mod loop_export;
 pub mod loop_view;

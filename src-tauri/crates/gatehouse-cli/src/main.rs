@@ -3,6 +3,7 @@
 
 mod alerts;
 mod connect;
+mod drill;
 mod export;
 mod drift;
 mod hooks;
@@ -119,6 +120,30 @@ enum Command {
         /// Why (recorded in the audit log)
         #[arg(long)]
         reason: String,
+    },
+    /// Quarantine a data batch that broke its contract (recorded in the audit log)
+    Quarantine {
+        /// The batch, as its readings name it (`batch:<id>`)
+        batch: String,
+        /// Why (recorded in the audit log)
+        #[arg(long)]
+        reason: String,
+    },
+    /// Ask a model's owner to retrain it (recorded in the audit log)
+    Retrain {
+        /// The model
+        model: String,
+        /// The owner asked, a key of the policy's `[owners]`
+        #[arg(long)]
+        owner: String,
+        /// Why (recorded in the audit log)
+        #[arg(long)]
+        reason: String,
+    },
+    /// Learn drills on a throw-away copy of the demo workspace
+    Drill {
+        #[command(subcommand)]
+        command: drill::DrillCommand,
     },
     /// List promotion and rollback requests
     Requests {
@@ -599,6 +624,29 @@ async fn run(cli: Cli) -> Result<(), Error> {
             output::request(cli.json, &request)?;
             hooks::warn_failed(&ws, request.id).await
         }
+        Command::Quarantine { batch, reason } => {
+            let (ws, policy) = open(&dir, &actor, &clock).await?;
+            drill::quarantine(cli.json, &ws, &policy, &actor, clock.now(), &batch, &reason).await
+        }
+        Command::Retrain {
+            model,
+            owner,
+            reason,
+        } => {
+            let (ws, policy) = open(&dir, &actor, &clock).await?;
+            drill::retrain(
+                cli.json,
+                &ws,
+                &policy,
+                &actor,
+                clock.now(),
+                &model,
+                &owner,
+                &reason,
+            )
+            .await
+        }
+        Command::Drill { command } => drill::run(cli.json, &dir, &actor, clock.now(), command).await,
         Command::Hooks { command } => hooks::run(cli.json, command, &mut std::io::stdin()),
         Command::Rollout { command } => {
             let (ws, policy) = open(&dir, &actor, &clock).await?;

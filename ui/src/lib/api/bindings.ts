@@ -619,7 +619,7 @@ response: string,
  */
 at: Timestamp, };
 
-export type AuditAction = "requested" | "approved" | "rejected" | "overridden" | "rollback_requested" | "executed" | "failed" | "reconciled" | "denied" | "acknowledged" | "unacknowledged" | "hook_called" | "hook_failed";
+export type AuditAction = "requested" | "approved" | "rejected" | "overridden" | "rollback_requested" | "executed" | "failed" | "reconciled" | "denied" | "acknowledged" | "unacknowledged" | "hook_called" | "hook_failed" | "quarantined" | "retrain_requested" | "drill_started" | "hint_taken" | "drill_finished";
 
 export type AuditEvent = { 
 /**
@@ -1414,6 +1414,237 @@ completed: number,
  */
 total: number, 
 /**
- * When they last marked a step done.
+ * When they last marked a step done or finished a drill.
  */
-last_at: Timestamp | null, };
+last_at: Timestamp | null, 
+/**
+ * Drills passed (filled by [`crate::drill::with_drills`]).
+ */
+drills_passed: number, 
+/**
+ * Drills there are.
+ */
+drills_total: number, };
+
+export type DrillId = string;
+
+export type DrillOutcome = "in_progress" | "gave_up" | "incomplete" | "passed";
+
+export type DrillResult = { 
+/**
+ * Who played it.
+ */
+user: UserName, 
+/**
+ * Which drill.
+ */
+drill: DrillId, 
+/**
+ * When it finished.
+ */
+finished_at: Timestamp, 
+/**
+ * Seconds taken.
+ */
+seconds: number, 
+/**
+ * Its score.
+ */
+score: number, 
+/**
+ * Hints taken.
+ */
+hints: number, 
+/**
+ * Passed, incomplete or given up.
+ */
+outcome: DrillOutcome, };
+
+export type DrillCard = { 
+/**
+ * The drill.
+ */
+id: DrillId, 
+/**
+ * Its title.
+ */
+title: string, 
+/**
+ * Its goal.
+ */
+goal: string, 
+/**
+ * Steps in its runbook.
+ */
+steps: number, 
+/**
+ * Hints it has.
+ */
+hints: number, 
+/**
+ * The user's best result: passed beats not, then the higher score, then the faster.
+ */
+best: DrillResult | null, 
+/**
+ * How often the user finished or gave it up.
+ */
+runs: number, };
+
+export type DrillStatus = { 
+/**
+ * The drill.
+ */
+drill: DrillId, 
+/**
+ * Its title.
+ */
+title: string, 
+/**
+ * Its goal.
+ */
+goal: string, 
+/**
+ * Who plays it.
+ */
+trainee: UserName, 
+/**
+ * When it started.
+ */
+started_at: Timestamp, 
+/**
+ * Seconds since it started.
+ */
+elapsed_secs: number, 
+/**
+ * The hints taken so far, in order.
+ */
+hints_taken: Array<string>, 
+/**
+ * How many hints the drill has.
+ */
+hints_total: number, 
+/**
+ * Script events applied so far.
+ */
+events_applied: number, 
+/**
+ * Script events in all.
+ */
+events_total: number, 
+/**
+ * The drill copy's directory.
+ */
+copy_dir: string, 
+/**
+ * Whether it was finished or given up (its debrief is final).
+ */
+finished: boolean, };
+
+export type ActionMark = "expected" | "out_of_order" | "unexpected";
+
+export type DebriefAction = { 
+/**
+ * Its place in the audit log.
+ */
+seq: number, 
+/**
+ * Seconds after the drill started.
+ */
+offset_secs: number, 
+/**
+ * What was done.
+ */
+action: AuditAction, 
+/**
+ * To what.
+ */
+target: string, 
+/**
+ * The state after, as the log records it (a version, an owner).
+ */
+after: string | null, 
+/**
+ * The trainee's reason.
+ */
+reason: string | null, 
+/**
+ * How it compares with the runbook.
+ */
+mark: ActionMark, 
+/**
+ * The runbook step it took, numbered from 1.
+ */
+step: number | null, 
+/**
+ * What the debrief says about it.
+ */
+comment: string, };
+
+export type MissedStep = { 
+/**
+ * Its number, from 1.
+ */
+step: number, 
+/**
+ * What to do.
+ */
+title: string, 
+/**
+ * Why it matters.
+ */
+why: string, };
+
+export type Debrief = { 
+/**
+ * The drill.
+ */
+drill: DrillId, 
+/**
+ * Its title.
+ */
+title: string, 
+/**
+ * Who played it.
+ */
+trainee: UserName, 
+/**
+ * When it started.
+ */
+started_at: Timestamp, 
+/**
+ * When it was finished or given up.
+ */
+finished_at: Timestamp | null, 
+/**
+ * Seconds from start to finish (or to now while it runs).
+ */
+seconds: number, 
+/**
+ * The runbook's steps, in order.
+ */
+runbook: Array<string>, 
+/**
+ * What the trainee did, in order.
+ */
+actions: Array<DebriefAction>, 
+/**
+ * Runbook steps never taken.
+ */
+missed: Array<MissedStep>, 
+/**
+ * Hints taken.
+ */
+hints_used: number, 
+/**
+ * Hints the drill has.
+ */
+hints_total: number, 
+/**
+ * 0 to 100: the runbook's steps (half for one out of order), less
+ * [`UNEXPECTED_PENALTY`] per unexpected action and [`HINT_PENALTY`] per hint.
+ */
+score: number, 
+/**
+ * Where it stands.
+ */
+outcome: DrillOutcome, };

@@ -6,6 +6,7 @@
 
 mod alerts;
 mod connect;
+mod drill;
 mod drift;
 mod export;
 mod mlflow;
