@@ -226,6 +226,46 @@ fn selector(labels: &BTreeMap<String, String>) -> String {
 mod tests {
     use super::*;
 
+    /// A workspace without a serving stream.
+    struct NoStream;
+
+    impl Samples for NoStream {
+        async fn reference(&self, _: &ModelName) -> Result<BTreeMap<String, SampleValues>, Error> {
+            Ok(BTreeMap::new())
+        }
+        async fn windows(&self, _: &ModelName) -> Result<Vec<SampleWindow>, Error> {
+            Ok(Vec::new())
+        }
+    }
+
+    #[tokio::test]
+    async fn histograms_need_a_prometheus_to_be_read_from() {
+        let policy = Policy::parse(
+            "[workspace]\nname = \"t\"\nmodel = \"churn\"\n[drift.prometheus]\nfeatures = [\"tenure_months\"]\n",
+            "gatehouse.toml",
+        )
+        .unwrap();
+        let err = live_board(&policy, &NoStream, Timestamp(0), None)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), gatehouse_core::ErrorCode::Invalid);
+        assert!(
+            err.to_string().contains("[backends.metrics] is not one"),
+            "{err}"
+        );
+        // Without the table the board is the workspace's own.
+        let plain = Policy::parse(
+            "[workspace]\nname = \"t\"\nmodel = \"churn\"\n",
+            "gatehouse.toml",
+        )
+        .unwrap();
+        let board = live_board(&plain, &NoStream, Timestamp(0), None)
+            .await
+            .unwrap();
+        assert!(board.features.is_empty() && board.windows.is_empty());
+        assert!(source(&plain).is_err());
+    }
+
     #[test]
     fn selectors_escape_their_values() {
         assert_eq!(selector(&BTreeMap::new()), "");
