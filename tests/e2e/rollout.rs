@@ -70,7 +70,7 @@ fn the_demo_canary_turns_the_rollout_gate_red_and_confirming_the_rollback_moves_
     s.wait_for("[data-testid=rollout-verdict][data-verdict='failed']", WAIT)?;
     let why = s.wait_for_text("[data-testid=rollout-why]", WAIT)?;
     assert!(
-        why.contains("error rate of v3 met the failure condition `value > 2`"),
+        why.contains("error rate of v3 was up to ") && why.contains("× stable: `value > 2` in "),
         "{why}"
     );
     let from = s.wait_for_text("[data-testid=rollout-from]", WAIT)?;

@@ -283,6 +283,7 @@ mod tests {
             count: 5,
             failure_limit: 2,
             inconclusive_limit: 2,
+            ratio_to_stable: true,
         };
         let series: Vec<(Timestamp, Option<f64>)> = values
             .iter()

@@ -481,6 +481,8 @@ mod raw {
         count: Spanned<i64>,
         failure_limit: Option<Spanned<i64>>,
         inconclusive_limit: Option<Spanned<i64>>,
+        #[serde(default)]
+        ratio_to_stable: bool,
     }
 
     #[derive(Deserialize)]
@@ -1074,6 +1076,7 @@ mod raw {
                 count: count as u32,
                 failure_limit,
                 inconclusive_limit,
+                ratio_to_stable: m.ratio_to_stable,
             });
         }
         Ok(crate::rollout::RolloutPolicy {

@@ -440,6 +440,9 @@ pub struct MetricSpec {
     pub failure_limit: u32,
     /// Inconclusive measurements tolerated; one more makes the metric inconclusive.
     pub inconclusive_limit: u32,
+    /// Whether a value is the canary's over the stable version's, so that it reads as `2.4×
+    /// stable` in explanations.
+    pub ratio_to_stable: bool,
 }
 
 /// The rollout policy: `[rollout]` in `gatehouse.toml`.
@@ -708,6 +711,15 @@ fn explain(
     };
     let taken = tally.taken();
     match verdict {
+        // "error rate of v8 was up to 2.4× stable: `value > 2` in 3 of 5 checks; limit 2"
+        Verdict::Failed if spec.ratio_to_stable => format!(
+            "{of} was up to {}× stable: {} in {} of {taken} checks; limit {}",
+            // A failed metric has failed measurements, and they have values.
+            fmt_num(values(Outcome::Failed).into_iter().fold(f64::NAN, f64::max)),
+            condition(spec.failure.as_ref(), "its condition missed"),
+            tally.failed,
+            spec.failure_limit
+        ),
         Verdict::Failed => format!(
             "{of} {} in {} of {taken} checks{}; limit {}",
             match &spec.failure {
@@ -1442,6 +1454,7 @@ mod tests {
             count: 5,
             failure_limit: 2,
             inconclusive_limit: 2,
+            ratio_to_stable: false,
         }
     }
 
@@ -1479,6 +1492,20 @@ mod tests {
             &[1.8, 1.7, 1.9],
             Verdict::Inconclusive,
             "error rate of v8 met neither `value <= 1.5` nor `value > 2` in 3 of 3 checks; limit 2: a person decides",
+        );
+        // A ratio to the stable version reads as one.
+        let ratio = MetricSpec {
+            ratio_to_stable: true,
+            ..error_rate()
+        };
+        let series: Vec<(Timestamp, Option<f64>)> = [1.0, 2.4, 2.1, 1.2, 2.2]
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (Timestamp(60_000 * i as i64), Some(*v)))
+            .collect();
+        assert_eq!(
+            analyze_metric(&ratio, &series, "v8").explanation,
+            "error rate of v8 was up to 2.4× stable: `value > 2` in 3 of 5 checks; limit 2"
         );
         // Only the newest `count` measurements count: early failures age out.
         check_metric(&[3.0, 3.0, 3.0, 1.0, 1.0, 1.0, 1.0, 1.0], Verdict::Successful,

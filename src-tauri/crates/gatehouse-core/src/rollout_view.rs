@@ -438,6 +438,7 @@ mod tests {
             count: 5,
             failure_limit: 2,
             inconclusive_limit: 2,
+            ratio_to_stable: false,
         }
     }
 

@@ -111,7 +111,7 @@ mod tests {
         assert_eq!(report.analysis.verdict, Verdict::Failed);
         assert_eq!(
             report.analysis.explanation,
-            "error rate of v3 met the failure condition `value > 2` in 3 of 5 checks (worst 2.4); limit 2"
+            "error rate of v3 was up to 2.4× stable: `value > 2` in 3 of 5 checks; limit 2"
         );
         let plan = report.plan.unwrap();
         assert_eq!((plan.from.as_str(), plan.to.as_str()), ("3", "2"));

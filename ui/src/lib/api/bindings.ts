@@ -1079,7 +1079,12 @@ failure_limit: number,
 /**
  * Inconclusive measurements tolerated; one more makes the metric inconclusive.
  */
-inconclusive_limit: number, };
+inconclusive_limit: number, 
+/**
+ * Whether a value is the canary's over the stable version's, so that it reads as `2.4×
+ * stable` in explanations.
+ */
+ratio_to_stable: boolean, };
 
 export type Outcome = "successful" | "failed" | "inconclusive" | "error";
 

@@ -47,7 +47,7 @@ fn a_degrading_canary_fails_its_analysis_and_proposes_a_rollback() {
     );
     assert_eq!(
         report["analysis"]["explanation"],
-        "error rate of v3 met the failure condition `value > 2` in 3 of 5 checks (worst 2.4); limit 2"
+        "error rate of v3 was up to 2.4× stable: `value > 2` in 3 of 5 checks; limit 2"
     );
     assert_eq!(report["plan"]["from"], "3");
     assert_eq!(report["plan"]["to"], "2");
