@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use gatehouse_core::drift_source::HistogramSource;
+use gatehouse_core::drift_source::{fmt_utc, HistogramSource};
 use gatehouse_core::monitor::{
     self, Bins, DatasetDrift, DriftBoard, Method, Options, SampleValues, SampleWindow, Samples,
 };
@@ -59,7 +59,7 @@ impl<'a> HistogramSamples<'a> {
             .prometheus
             .feature_bins(feature, &labels, width, end)
             .await
-            .map_err(|e| in_feature(feature, end, e))?;
+            .map_err(|e| in_feature(feature, &format!(", window ending {}", fmt_utc(end)), e))?;
         Ok(SampleValues::Binned(Bins {
             upper_bounds: bins.edges,
             counts: bins.counts,
@@ -80,13 +80,13 @@ impl<'a> HistogramSamples<'a> {
             .prometheus
             .series(&[series.as_str()], from.min(first), self.now)
             .await
-            .map_err(|e| in_feature(feature, self.now, e))?;
+            .map_err(|e| in_feature(feature, "", e))?;
         if found.is_empty() {
             return Err(Error::NotFound(format!(
                 "drift feature `{feature}`: prometheus at {} has no series `{series}` between {} and {} (is the histogram exported with these labels?)",
                 self.prometheus.url(),
-                from.0.min(first.0),
-                self.now.0
+                fmt_utc(from.min(first)),
+                fmt_utc(self.now)
             )));
         }
         Ok(())
@@ -194,12 +194,13 @@ pub async fn latest(
     monitor::window_report(&policy.drift, &reference, &window, options)
 }
 
-/// A connector failure, with the feature and window it happened at.
-fn in_feature(feature: &str, end: Timestamp, e: ConnectorError) -> Error {
+/// A connector failure, with the feature (and `window`, said as `, window ending …`) it
+/// happened at.
+fn in_feature(feature: &str, window: &str, e: ConnectorError) -> Error {
     let e = Error::from(e);
     Error::Port {
         code: e.code(),
-        message: format!("drift feature `{feature}`, window ending {}: {e}", end.0),
+        message: format!("drift feature `{feature}`{window}: {e}"),
     }
 }
 

@@ -250,6 +250,28 @@ fn parse_utc(text: &str) -> Option<Timestamp> {
     Some(Timestamp(((days * 24 + hh) * 60 + mm) * 60_000 + ss * 1000))
 }
 
+/// `t` as `YYYY-MM-DDTHH:MM:SSZ`, for messages a person reads (milliseconds dropped).
+pub fn fmt_utc(t: Timestamp) -> String {
+    let secs = t.0.div_euclid(1000);
+    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -295,6 +317,13 @@ mod tests {
         );
         // date -u -d 2026-11-01T00:00:00Z +%s
         assert_eq!(s.reference_end, Some(Timestamp(1_793_491_200_000)));
+        for text in [
+            "2026-11-01T00:00:00Z",
+            "2024-02-29T23:59:59Z",
+            "1969-12-31T12:00:00Z",
+        ] {
+            assert_eq!(fmt_utc(parse_utc(text).unwrap()), text);
+        }
         for (text, says) in [
             ("features = []", "names no feature"),
             ("features = [\"a-b\"]", "not a histogram name"),
