@@ -111,6 +111,12 @@ fn a_trainee_plays_the_canary_drill_in_the_window_and_reads_the_debrief() -> Res
         json!([]),
     )?;
     panel.save_screenshot("learn-drill-debrief.png")?;
+    // The team's progress counts the drill for Dana.
+    let drills = s.wait_for_text(
+        "[data-testid=team-progress][data-user='dana'] [data-testid=team-drills]",
+        WAIT,
+    )?;
+    assert_eq!(drills.trim(), "1 / 4 drills");
 
     // The result is kept in the workspace, and the workspace's own production never moved.
     let cards: Value = serde_json::from_str(&gatehouse(

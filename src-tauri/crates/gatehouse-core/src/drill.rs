@@ -1690,6 +1690,18 @@ after = "churn-models"
                 .contains("registry is mlflow at http://127.0.0.1:5000"),
             "{refused}"
         );
+        let team = Policy::parse(
+            &format!("{POLICY}\n[store]\nurl = \"postgres://127.0.0.1:5432/gatehouse\"\ncredential = \"team-store\"\n"),
+            "gatehouse.toml",
+        )
+        .unwrap();
+        let refused = ensure_safe(&team, false).unwrap_err();
+        assert!(
+            refused
+                .to_string()
+                .contains("team store at postgres://127.0.0.1:5432/gatehouse"),
+            "{refused}"
+        );
         let edited = ensure_safe(&connected, true).unwrap_err();
         assert!(
             edited
