@@ -911,7 +911,7 @@ mod tests {
         assert_eq!((plan.from.as_str(), plan.to.as_str()), ("3", "2"));
         assert!(
             view.gate.summary.starts_with(
-                "error rate of v3 was up to 2.7312× stable: `value > 2` in 3 of 5 checks"
+                "error rate of v3 was up to 2.7× stable: `value > 2` in 3 of 5 checks"
             ),
             "{}",
             view.gate.summary
