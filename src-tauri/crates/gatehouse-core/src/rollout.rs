@@ -713,13 +713,10 @@ fn explain(
     match verdict {
         // "error rate of v8 was up to 2.4× stable: `value > 2` in 3 of 5 checks; limit 2"
         Verdict::Failed if spec.ratio_to_stable => format!(
-            "{of} was up to {}× stable: {} in {} of {taken} checks; limit {}",
+            "{of} was up to {:.1}× stable: {} in {} of {taken} checks; limit {}",
             // A failed metric has failed measurements, and they have values; a ratio reads best
             // to a tenth.
-            format!(
-                "{:.1}",
-                values(Outcome::Failed).into_iter().fold(f64::NAN, f64::max)
-            ),
+            values(Outcome::Failed).into_iter().fold(f64::NAN, f64::max),
             condition(spec.failure.as_ref(), "its condition missed"),
             tally.failed,
             spec.failure_limit
