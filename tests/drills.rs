@@ -275,7 +275,7 @@ async fn feature_drift_asking_the_model_owner_to_retrain_passes_and_the_wrong_ow
 }
 
 #[tokio::test]
-async fn segment_regression_the_gate_blocks_and_rejecting_the_request_passes() {
+async fn segment_regression_the_gate_blocks_the_request_is_rejected_and_the_owner_asked_in_order() {
     let (_dir, home) = origin().await;
     let drill = DrillId::from("segment-regression");
     let newbie = UserName::from("newbie");
@@ -309,11 +309,7 @@ async fn segment_regression_the_gate_blocks_and_rejecting_the_request_passes() {
         ("dana", "champion")
     );
 
-    // First the trainee approves it, then thinks better of it.
-    desk(&copy, &policy, "newbie", at(T0, 20))
-        .approve(request.id, Some("auc is up"))
-        .await
-        .unwrap();
+    // The runbook in order: reject, then ask the model's owner to fix the segment.
     desk(&copy, &policy, "newbie", at(T0, 30))
         .reject(
             request.id,
@@ -321,15 +317,75 @@ async fn segment_regression_the_gate_blocks_and_rejecting_the_request_passes() {
         )
         .await
         .unwrap();
-    let d = copy.finish_drill(&newbie, false, at(T0, 35)).await.unwrap();
+    responder(&copy, &policy, "newbie", at(T0, 40))
+        .request_retraining(
+            &churn,
+            &OwnerId::from("churn-models"),
+            "v6 lost 9 points of AUC on apac × annual",
+        )
+        .await
+        .unwrap();
+    let d = copy.finish_drill(&newbie, false, at(T0, 45)).await.unwrap();
+    assert_eq!(
+        marks(&d),
+        [
+            (AuditAction::Rejected, ActionMark::Expected, Some(1)),
+            (AuditAction::RetrainRequested, ActionMark::Expected, Some(2)),
+        ]
+    );
+    assert_eq!((d.score, d.outcome), (100, DrillOutcome::Passed));
+
+    // Another run: an approval first, then the owner asked before the request is rejected.
+    let copy = home.start_drill(&drill, &newbie, at(T0, 50)).await.unwrap();
+    copy.advance_drill(at(T0, 55)).await.unwrap();
+    let request = copy
+        .requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.version.as_str() == "6")
+        .unwrap();
+    desk(&copy, &policy, "newbie", at(T0, 60))
+        .approve(request.id, Some("auc is up"))
+        .await
+        .unwrap();
+    responder(&copy, &policy, "newbie", at(T0, 65))
+        .request_retraining(
+            &churn,
+            &OwnerId::from("churn-models"),
+            "apac × annual regressed",
+        )
+        .await
+        .unwrap();
+    desk(&copy, &policy, "newbie", at(T0, 70))
+        .reject(
+            request.id,
+            "worse than the champion on apac × annual (0.712)",
+        )
+        .await
+        .unwrap();
+    let d = copy.finish_drill(&newbie, false, at(T0, 80)).await.unwrap();
     assert_eq!(
         marks(&d),
         [
             (AuditAction::Approved, ActionMark::Unexpected, None),
+            (
+                AuditAction::RetrainRequested,
+                ActionMark::OutOfOrder,
+                Some(2)
+            ),
             (AuditAction::Rejected, ActionMark::Expected, Some(1)),
         ]
     );
-    assert_eq!((d.score, d.outcome), (90, DrillOutcome::Passed));
+    assert_eq!(
+        d.actions[1].comment,
+        "step 2 (Ask the churn model's owner (Churn modelling) to retrain it for the segment, with a reason), taken before step 1"
+    );
+    // One step and a half of two, less 10 for the approval.
+    assert_eq!(
+        (d.score, d.outcome, d.seconds),
+        (65, DrillOutcome::Passed, 30)
+    );
 
     // Rejecting the demo's other open request is not the runbook's step.
     let copy = home
@@ -356,7 +412,10 @@ async fn segment_regression_the_gate_blocks_and_rejecting_the_request_passes() {
         marks(&d),
         [(AuditAction::Rejected, ActionMark::Unexpected, None)]
     );
-    assert_eq!((d.score, d.outcome), (0, DrillOutcome::Incomplete));
+    assert_eq!(
+        (d.score, d.outcome, d.missed.len()),
+        (0, DrillOutcome::Incomplete, 2)
+    );
 }
 
 #[tokio::test]
