@@ -197,3 +197,224 @@ fn an_admin_promotes_despite_the_failed_analysis_with_a_reason() -> Result<()> {
     panel.save_screenshot("rollout-overridden.png")?;
     Ok(())
 }
+
+/// The canary's error rate over the stable version's, as `tests/rollout.rs` loads it.
+const RATIO: &str = r#"(sum(rate(http_requests_total{model="{{model}}",version="{{canary}}",code=~"5.."}[5m])) / sum(rate(http_requests_total{model="{{model}}",version="{{canary}}"}[5m]))) / (sum(rate(http_requests_total{model="{{model}}",version="{{stable}}",code=~"5.."}[5m])) / sum(rate(http_requests_total{model="{{model}}",version="{{stable}}"}[5m])))"#;
+
+/// A workspace whose canary is measured with PromQL from the Prometheus at `url`.
+fn promql_policy(url: &str) -> String {
+    format!(
+        r#"[workspace]
+name = "canary on prometheus"
+demo = true
+model = "churn"
+
+[backends.metrics]
+kind = "prometheus"
+url = "{url}"
+refresh_secs = 2
+
+[users.priya]
+roles = ["approver"]
+[users.marco]
+roles = ["approver", "operator"]
+[users.erin]
+roles = ["admin"]
+
+[[gates]]
+id = "model-validation"
+[[gates.checks]]
+id = "auc"
+signal = "model.auc"
+min = 0.8
+
+[rollout]
+kind = "canary"
+pointer = "production"
+
+[[rollout.metrics]]
+name = "error rate"
+query = '{RATIO}'
+ratio_to_stable = true
+success = "value <= 1.6"
+failure = "value > 2.2"
+interval = "5m"
+count = 6
+failure_limit = 1
+inconclusive_limit = 1
+"#
+    )
+}
+
+/// 100 requests a minute per version; the stable v1 fails 2 of them, the canary v2 (from `t0`,
+/// in ms) 2, 3, 4, … in each next five minutes: the history of `tests/rollout.rs`.
+fn degrading_history(t0: i64) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::from("# TYPE http_requests counter\n");
+    let (mut stable, mut canary) = ((0u64, 0u64), (0u64, 0u64));
+    for m in -30i64..=35 {
+        stable = (stable.0 + 2, stable.1 + 100);
+        if m >= 1 {
+            canary = (canary.0 + 2 + ((m - 1) / 5) as u64, canary.1 + 100);
+        }
+        let t = (t0 + m * 60_000) / 1000;
+        for (version, (failed, all)) in [("1", stable), ("2", canary)] {
+            if version == "2" && m < 0 {
+                continue;
+            }
+            for (code, n) in [("200", all - failed), ("500", failed)] {
+                writeln!(
+                    out,
+                    r#"http_requests_total{{model="churn",version="{version}",code="{code}"}} {n} {t}"#
+                )
+                .unwrap();
+            }
+        }
+    }
+    out.push_str("# EOF\n");
+    out
+}
+
+/// The Loop's rollout gate: its state and its drawer's summary.
+fn loop_rollout_gate(s: &Session) -> Result<(String, String)> {
+    s.click(&s.wait_for(
+        "[data-testid=gate][data-gate='rollout'] polygon.octagon",
+        WAIT,
+    )?)?;
+    s.wait_for("[data-testid=gate-detail]", WAIT)?;
+    let got = s.execute(
+        "return [document.querySelector(\"[data-testid=gate][data-gate='rollout']\").dataset.state,
+                 document.querySelector('[data-testid=gate-detail] .summary')?.textContent ?? ''];",
+        json!([]),
+    )?;
+    s.press("\u{E00C}")?;
+    let [state, summary]: [String; 2] = serde_json::from_value(got)?;
+    Ok((state, summary))
+}
+
+#[test]
+#[ignore = "needs the built app, tauri-driver and a display: run scripts/test"]
+fn the_panel_measures_a_promql_canary_itself_and_says_why_when_prometheus_is_down() -> Result<()> {
+    use gatehouse_core::demo::DemoWorkspace;
+    use gatehouse_core::hook::NoHooks;
+    use gatehouse_core::policy::UserName;
+    use gatehouse_core::promotion::{Desk, Quiet};
+    use gatehouse_core::reading::ModelName;
+    use gatehouse_core::registry::{Model, ModelVersion, PointerName, VersionId};
+    use gatehouse_core::time::{Clock, SystemClock, Timestamp};
+    use gatehouse_tests::servers::{free_port, start_prometheus_over, BasicAuth};
+
+    // The canary went out 50 minutes ago; nobody has run `gatehouse rollout analyze` since.
+    let now = SystemClock.now().0;
+    let t0 = (now / 60_000 - 51) * 60_000;
+    let dir = tempfile::tempdir()?;
+    let ws = dir.path().join("ws");
+    let down = format!("http://127.0.0.1:{}", free_port());
+    gatehouse_tests::mlflow_server::runtime().block_on(async {
+        let version = |v: &str| ModelVersion {
+            version: VersionId::from(v),
+            run_id: format!("run-{v}"),
+            created_at: Timestamp(t0 - 3_600_000),
+            metrics: Default::default(),
+            tags: Default::default(),
+            data_version: None,
+            code_commit: None,
+        };
+        let demo = DemoWorkspace {
+            policy: promql_policy(&down),
+            models: vec![Model {
+                name: ModelName::from("churn"),
+                description: "churn".into(),
+                pointers: [(PointerName::from("production"), VersionId::from("1"))].into(),
+                versions: vec![version("1"), version("2")],
+            }],
+            readings: vec![gatehouse_core::reading::Reading::new(
+                ModelName::from("churn"),
+                gatehouse_core::reading::SignalName::from("model.auc"),
+                0.86,
+                Timestamp(t0 - 3_600_000),
+                "validation".into(),
+                None,
+            )?],
+            reference: Default::default(),
+            windows: Vec::new(),
+            history: Vec::new(),
+        };
+        let w = gatehouse_store::Workspace::create_demo(&ws, &demo).await?;
+        let policy = w.policy()?;
+        let desk = |who: &str, at: i64| Desk {
+            policy: &policy,
+            actor: UserName::from(who),
+            now: Timestamp(at),
+            store: &w,
+            registry: &w,
+            observer: &Quiet,
+            hooks: &NoHooks,
+        };
+        let churn = ModelName::from("churn");
+        let asked = desk("priya", t0 - 60_000)
+            .request(
+                &churn,
+                &VersionId::from("2"),
+                &PointerName::from("production"),
+                "canary",
+            )
+            .await?;
+        desk("marco", t0).approve(asked.id, None).await?;
+        w.close().await;
+        anyhow::Ok(())
+    })?;
+
+    // Prometheus cannot be reached: the gate is unknown and says why; the loop stays readable.
+    let panel = Panel::open(&ws)?;
+    let s = panel.session();
+    s.wait_for(
+        "[data-testid=gate][data-gate='rollout'][data-state='unknown']",
+        WAIT,
+    )?;
+    let (_, summary) = loop_rollout_gate(s)?;
+    assert!(
+        summary
+            .starts_with("the rollout's measurements cannot be taken, so its analysis is stale: ")
+            && summary.contains(&down),
+        "{summary}"
+    );
+    assert_eq!(cli_rollout_state(&ws)?, "unknown");
+    go_to(s, "rollout")?;
+    let unmeasured = s.wait_for_text("[data-testid=rollout-unmeasured]", WAIT)?;
+    assert!(unmeasured.contains(&down), "{unmeasured}");
+    panel.save_screenshot("rollout-promql-unmeasured.png")?;
+
+    // Prometheus answers: the panel measures every instant that fell due, and the gate turns red
+    // with the words `gatehouse status` has.
+    let server = start_prometheus_over(&degrading_history(t0), BasicAuth::Off);
+    std::fs::write(ws.join("gatehouse.toml"), promql_policy(&server.url))?;
+    go_to(s, "loop")?;
+    s.wait_for(
+        "[data-testid=gate][data-gate='rollout'][data-state='blocked']",
+        WAIT,
+    )?;
+    let (_, summary) = loop_rollout_gate(s)?;
+    assert_eq!(
+        summary,
+        "error rate of v2 was up to 3.0× stable: `value > 2.2` in 2 of 6 checks; limit 1"
+    );
+    let status: Value = serde_json::from_str(&gatehouse(&ws, &["--json", "status"])?)?;
+    let cli = status["gates"]
+        .as_array()
+        .context("gates")?
+        .iter()
+        .find(|g| g["id"] == "rollout")
+        .context("no rollout gate")?;
+    assert_eq!(
+        (cli["state"].as_str(), cli["summary"].as_str()),
+        (Some("blocked"), Some(summary.as_str()))
+    );
+    go_to(s, "rollout")?;
+    s.wait_for("[data-testid=rollout-verdict][data-verdict='failed']", WAIT)?;
+    let from = s.wait_for_text("[data-testid=rollout-from]", WAIT)?;
+    let to = s.wait_for_text("[data-testid=rollout-to]", WAIT)?;
+    assert_eq!((from.trim(), to.trim()), ("v2", "v1"));
+    panel.save_screenshot("rollout-promql-failed.png")?;
+    Ok(())
+}
