@@ -42,6 +42,7 @@ fn main() {
         "request_retraining",
         "policy_owners",
         "team_presence",
+        "watch_team",
     ]);
     let attributes = tauri_build::Attributes::new().app_manifest(manifest);
     if let Err(e) = tauri_build::try_build(attributes) {

@@ -120,6 +120,7 @@ pub fn run() -> ExitCode {
             commands::drill::request_retraining,
             commands::drill::policy_owners,
             commands::team::team_presence,
+            commands::team::watch_team,
         ])
         .run(tauri::generate_context!());
     match result {

@@ -62,9 +62,9 @@ impl AppState {
             // On a team store a panel that cannot say who acts shows the reason, not the data.
             (Ok(ws), Err(e)) if ws.team().is_some() => {
                 ws.close().await;
-                Err(e.clone())
+                Err(until_restart(e.clone()))
             }
-            (opened, _) => opened.map_err(|e| e.report()),
+            (opened, _) => opened.map_err(|e| until_restart(e.report())),
         };
         let state = AppState {
             team: TeamFeed::start(workspace.as_ref().ok()),
@@ -165,13 +165,19 @@ impl AppState {
 
     /// The drill copy shown, if a drill runs.
     pub fn drill_copy(&self) -> Option<&'static Workspace> {
-        *self.drill.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        *self
+            .drill
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Shows `copy` in place of the workspace until [`AppState::close_drill`].
     pub fn open_drill(&self, copy: Workspace) {
         let copy: &'static Workspace = Box::leak(Box::new(copy));
-        *self.drill.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(copy);
+        *self
+            .drill
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(copy);
     }
 
     /// Shows the workspace again, closing the drill copy's database.
@@ -270,6 +276,15 @@ impl AppState {
         };
         Ok(f(&desk).await?)
     }
+}
+
+/// An error that kept the workspace closed, saying what it takes: the panel opens its workspace
+/// (and the team store it names) once, at start.
+fn until_restart(mut report: ErrorReport) -> ErrorReport {
+    report
+        .message
+        .push_str(" (the workspace is opened at start: restart Gatehouse once this is fixed)");
+    report
 }
 
 /// The workspace's alerts as the Alerts view shows them, now.

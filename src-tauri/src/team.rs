@@ -1,7 +1,8 @@
 //! The team store, live in the panel. One LISTEN connection hears every change any desktop
 //! commits (requests, approvals, pointer moves, audit events, readings) and wakes the
-//! workspace's watchers at once, instead of at their next poll; the poll stays as the fallback
-//! for the policy file and a lost connection. Presence beats go through here too.
+//! workspace's watchers at once, instead of at their next poll (the poll stays as the fallback
+//! for the policy file and a lost connection), and is forwarded to the webview, whose views read
+//! again on it. Presence beats go through here too.
 
 use std::time::Duration;
 
@@ -10,10 +11,14 @@ use gatehouse_core::promotion::RequestId;
 use gatehouse_core::Error;
 use gatehouse_store::team::TeamStore;
 use gatehouse_store::Workspace;
+use tauri::ipc::Channel;
 use tokio::sync::watch;
 
 /// How long to wait before listening again after the connection failed.
 const RETRY: Duration = Duration::from_secs(2);
+
+/// How long a watcher woken by a notice lets the burst it belongs to settle.
+const SETTLE: Duration = Duration::from_millis(150);
 
 /// Counts the changes the team store announced; every watcher of the workspace holds a
 /// [`Nudges`] of it.
@@ -52,13 +57,32 @@ async fn listen(team: TeamStore, changed: watch::Sender<u64>) {
 /// What a watcher waits on between two looks at the workspace.
 pub struct Nudges(watch::Receiver<u64>);
 
+/// Sends the count of change notices heard on `on_change` after each new one (a burst of notices
+/// arrives as one), until the webview drops the channel: the views read again at once, without
+/// waiting for the loop to be computed anew.
+pub fn forward(mut nudges: Nudges, on_change: Channel<u64>) {
+    tauri::async_runtime::spawn(async move {
+        while nudges.0.changed().await.is_ok() {
+            let heard = *nudges.0.borrow_and_update();
+            if on_change.send(heard).is_err() {
+                break;
+            }
+        }
+    });
+}
+
 impl Nudges {
-    /// Waits `poll`, or less if the team store announces a change meanwhile. Notices that
-    /// arrived while the watcher was busy end the next wait at once, so none is lost.
+    /// Waits `poll`, or less if the team store announces a change meanwhile: then [`SETTLE`]
+    /// more, so that the transactions of one action elsewhere are read once, and the views,
+    /// which the notice made read again at once, are drawn before the loop is computed anew.
+    /// Notices that arrived while the watcher was busy end the next wait at once, so none is
+    /// lost.
     pub async fn wait(&mut self, poll: Duration) {
-        if let Ok(Err(_)) = tokio::time::timeout(poll, self.0.changed()).await {
+        match tokio::time::timeout(poll, self.0.changed()).await {
+            Ok(Ok(())) => tokio::time::sleep(SETTLE).await,
             // The feed is gone (the panel is closing): only the poll is left.
-            tokio::time::sleep(poll).await;
+            Ok(Err(_)) => tokio::time::sleep(poll).await,
+            Err(_) => {}
         }
     }
 }

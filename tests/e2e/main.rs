@@ -7,9 +7,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod alertmanager;
-mod drills;
 mod drift_controls;
 mod drift_prometheus;
+mod drills;
 mod loop_export;
 mod mlflow;
 mod rollout;

@@ -36,6 +36,7 @@ const {
   toErrorReport,
   watchDrift,
   watchLoop,
+  watchTeam,
 } = await import('./index');
 
 beforeEach(() => {
@@ -86,6 +87,18 @@ describe('watchLoop', () => {
     expect(command).toBe('watch_loop');
     args.onUpdate.onmessage({ kind: 'failed', error: { code: 'policy', message: 'x' } });
     expect(seen).toEqual([{ kind: 'failed', error: { code: 'policy', message: 'x' } }]);
+  });
+});
+
+describe('watchTeam', () => {
+  it('passes a channel as onChange and delivers the count of notices heard', async () => {
+    invoke.mockResolvedValue(null);
+    const seen: number[] = [];
+    await watchTeam((n) => seen.push(n));
+    const [command, args] = invoke.mock.calls[0] as [string, { onChange: { onmessage: (m: number) => void } }];
+    expect(command).toBe('watch_team');
+    args.onChange.onmessage(3);
+    expect(seen).toEqual([3]);
   });
 });
 

@@ -156,6 +156,20 @@ export function createHub<T>(watch: (onUpdate: (update: T) => void) => Promise<v
 /** The panel's one subscription to the workspace (see `WorkspaceHub`). */
 export const workspace: WorkspaceHub = createWorkspaceHub(watchLoop);
 
+/**
+ * Subscribes to the team store's change notices: `onChange` gets the count heard so far after each
+ * change any desktop makes, as soon as the database announces it (nothing on a workspace without a
+ * team store). The loop's own update follows once it is computed again.
+ */
+export function watchTeam(onChange: (heard: number) => void): Promise<void> {
+  const channel = new Channel<number>();
+  channel.onmessage = onChange;
+  return call<void>('watch_team', { onChange: channel });
+}
+
+/** The panel's one subscription to the team store's change notices (see `watchTeam`). */
+export const teamChanges: Hub<number> = createHub(watchTeam);
+
 /** Who acts through this panel, with the roles the policy grants. */
 export function sessionInfo(): Promise<Session> {
   return call<Session>('session_info');
