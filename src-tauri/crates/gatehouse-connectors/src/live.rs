@@ -36,6 +36,12 @@ where
     let listed;
     let listing = match (listing, &registry) {
         (Some(models), _) => Some(models),
+        // Runs are read only when the policy maps their metrics: on a registry of thousands of
+        // versions they cost most of the listing.
+        (None, AnyRegistry::Mlflow(client)) if policy.run_metrics.is_empty() => {
+            listed = client.list().await?.models;
+            Some(listed.as_slice())
+        }
         (None, AnyRegistry::Mlflow(_)) => {
             listed = registry.models().await?;
             Some(listed.as_slice())
@@ -83,7 +89,11 @@ where
 /// version that has one. A remote registry's good listing is kept in `ws`; while it cannot be
 /// read, the last one kept is shown with the reason (a refusal is not: what the server now
 /// refuses is not shown from a cache). Without one kept, the error is the answer.
-pub async fn registry_view<W>(policy: &Policy, ws: &W, now: Timestamp) -> Result<RegistryView, Error>
+pub async fn registry_view<W>(
+    policy: &Policy,
+    ws: &W,
+    now: Timestamp,
+) -> Result<RegistryView, Error>
 where
     W: WorkspaceRead + ListingCache + Sync,
 {
