@@ -259,6 +259,16 @@ fn the_registry_and_loop_views_follow_a_real_mlflow_server() -> Result<()> {
     assert!(summary.starts_with("error rate of v4 "), "{summary}");
     panel.save_screenshot("loop-mlflow-live.png")?;
 
+    // The Loop's watcher keeps the listing it reads, as the Registry view does, for a panel
+    // opened later while MLflow is down.
+    let kept = ws.join(gatehouse_store::LISTING_FILE);
+    std::fs::remove_file(&kept)?;
+    let start = Instant::now();
+    while !kept.is_file() {
+        anyhow::ensure!(start.elapsed() < WAIT, "the watcher never kept its listing");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
     // The server stops while the Loop view is open: its last good state stays on screen, marked
     // stale beside the reason.
     server.stop();

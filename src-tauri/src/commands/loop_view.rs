@@ -83,19 +83,21 @@ pub async fn watch_loop(
 type Listing = Option<Result<Vec<Model>, ErrorReport>>;
 
 /// The registry the policy names, listed when it is remote (`None` for the embedded one, whose
-/// changes move the workspace revision), and when to list it again.
+/// changes move the workspace revision), and when to list it again. A good listing is kept in
+/// the workspace as the Registry view's is, so a panel opened later while the registry is down
+/// has it; a listing that fails is the loop's error, even with one kept.
 async fn list_registry(ws: &Workspace) -> (Listing, Duration) {
     match ws.policy() {
         Ok(policy) if policy.backends.registry.kind == BackendKind::Mlflow => {
-            let models = match AnyRegistry::for_policy(&policy, ws) {
-                Ok(registry) => registry.models().await,
-                Err(e) => Err(e),
+            let models = match live::registry_view(&policy, ws, SystemClock.now()).await {
+                Ok(view) => match view.unreadable {
+                    None => Ok(view.models),
+                    Some(why) => Err(why),
+                },
+                Err(e) => Err(e.report()),
             };
             let every = u64::from(policy.backends.registry.refresh_secs);
-            (
-                Some(models.map_err(|e| e.report())),
-                Duration::from_secs(every),
-            )
+            (Some(models), Duration::from_secs(every))
         }
         // The embedded registry, or a policy the loop reports broken: look again soon, so that
         // a policy that starts naming a remote registry is followed at once.
