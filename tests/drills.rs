@@ -438,11 +438,21 @@ async fn canary_rollback_the_analysis_fails_and_rolling_back_with_a_reason_passe
         rollout(at(T0, 1)).analyze().await.unwrap().verdict,
         Verdict::Successful
     );
-    assert_eq!(copy.advance_drill(at(T0, 14)).await.unwrap(), 3);
+    // Two callers at once (a panel polling, a CLI) apply each event once between them.
+    let (a, b) = tokio::join!(
+        copy.advance_drill(at(T0, 14)),
+        copy.advance_drill(at(T0, 14))
+    );
+    assert_eq!(a.unwrap() + b.unwrap(), 3);
     let analysis = rollout(at(T0, 14)).analyze().await.unwrap();
     assert_eq!(
         analysis.verdict,
         Verdict::Failed,
+        "{}",
+        analysis.explanation
+    );
+    assert!(
+        analysis.explanation.contains("in 3 of 5 checks"),
         "{}",
         analysis.explanation
     );

@@ -192,3 +192,58 @@ fn a_trainee_quarantines_the_broken_batch_from_the_gate_drawer() -> Result<()> {
     assert_eq!(marks, json!([["quarantined", "expected"]]));
     Ok(())
 }
+
+#[test]
+#[ignore = "needs the built app, tauri-driver and a display: run scripts/test"]
+fn a_trainee_asks_the_model_owner_to_retrain_from_the_drift_view() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let ws = dir.path().join("ws");
+    gatehouse(&ws, &["demo"])?;
+
+    let panel = Panel::open_as(&ws, "priya", "main[data-testid=loop-view][data-ready=true]")?;
+    let s = panel.session();
+    go_to(s, "learn")?;
+    s.click(&s.wait_for(
+        "[data-testid=drill-card][data-drill='feature-drift'] [data-testid=drill-start]",
+        WAIT,
+    )?)?;
+    s.wait_for(
+        "[data-testid=drill-banner][data-drill='feature-drift']",
+        WAIT,
+    )?;
+    // Five seconds in, the serving stream moves on by ten windows.
+    s.wait_for(
+        "[data-testid=drill-banner][data-drill='feature-drift'][data-applied='1']",
+        WAIT,
+    )?;
+    go_to(s, "drift")?;
+    s.click(&s.wait_for("[data-testid=retrain-open]", WAIT)?)?;
+    s.wait_until(
+        "the owners to be listed",
+        "return document.querySelectorAll('[data-testid=retrain-owner] option').length > 1;",
+        WAIT,
+    )?;
+    s.execute(
+        "const o = document.querySelector('[data-testid=retrain-owner]'); o.value = 'churn-models'; o.dispatchEvent(new Event('change'));",
+        json!([]),
+    )?;
+    let reason = s.wait_for("[data-testid=retrain-reason]", WAIT)?;
+    s.send_keys(&reason, "region mix moved: apac doubled")?;
+    panel.save_screenshot("learn-drill-retrain.png")?;
+    s.click(&s.wait_for("[data-testid=retrain-confirm]", WAIT)?)?;
+    let done = s.wait_for_text("[data-testid=retrain-done]", WAIT)?;
+    assert!(done.contains("Churn modelling asked to retrain"), "{done}");
+
+    s.click(&s.wait_for("[data-testid=drill-finish]", WAIT)?)?;
+    shot_on_error(
+        &panel,
+        "learn-drill-failed-retrain.png",
+        s.wait_for("[data-testid=drill-debrief][data-outcome='passed']", WAIT),
+    )?;
+    let marks = s.execute(
+        "return [...document.querySelectorAll('[data-testid=debrief-action]')].map(e => [e.dataset.action, e.dataset.mark]);",
+        json!([]),
+    )?;
+    assert_eq!(marks, json!([["retrain_requested", "expected"]]));
+    Ok(())
+}

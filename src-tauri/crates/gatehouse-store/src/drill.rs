@@ -203,16 +203,27 @@ impl Workspace {
             return Ok(0);
         }
         let due: Vec<_> = due_events(&drill, &run, now).collect();
+        let mut applied = 0;
         for (i, event) in &due {
+            // Each event is claimed before it is applied, so that two callers at once (a panel's
+            // polls, a CLI) apply it once: at most once, never twice.
+            let claimed =
+                sqlx::query("UPDATE drill_run SET applied = ?1 WHERE id = 1 AND applied = ?2")
+                    .bind(i64::from(*i) + 1)
+                    .bind(i64::from(*i))
+                    .execute(&self.pool)
+                    .await
+                    .map_err(StoreError::from)?
+                    .rows_affected()
+                    == 1;
+            if !claimed {
+                break;
+            }
             let at = Timestamp(run.started_at.0 + i64::from(event.at_secs) * 1000);
             self.apply_change(&policy, &event.change, at).await?;
-            sqlx::query("UPDATE drill_run SET applied = ?1 WHERE id = 1")
-                .bind(i64::from(*i) + 1)
-                .execute(&self.pool)
-                .await
-                .map_err(StoreError::from)?;
+            applied += 1;
         }
-        Ok(due.len() as u32)
+        Ok(applied)
     }
 
     async fn apply_change(
