@@ -171,6 +171,8 @@ fn the_registry_and_loop_views_follow_a_real_mlflow_server() -> Result<()> {
         rest.set_alias("churn", "champion", "2").await;
         rest.set_alias("churn", "challenger", "5").await;
         rest.set_alias("fraud", "champion", "1").await;
+        // fraud also uses a legacy stage, as older servers do.
+        rest.transition("fraud", "2", "Staging", false).await;
     });
 
     let dir = tempfile::tempdir()?;
@@ -230,6 +232,29 @@ fn the_registry_and_loop_views_follow_a_real_mlflow_server() -> Result<()> {
     let truth = drawable(rt.block_on(rest.registry()));
     assert_eq!(truth.len(), 2);
     assert_eq!(registry_shown(s)?, truth);
+    // The Stage column shows where a model uses stages, and only there.
+    let stages = |model: &str| -> Result<Value> {
+        s.click(&s.wait_for(
+            &format!("[data-testid=model-tab][data-model='{model}']"),
+            WAIT,
+        )?)?;
+        s.wait_for(&format!("[data-testid=model][data-model='{model}']"), WAIT)?;
+        s.execute(
+            "return [...document.querySelectorAll('[data-testid=version-row]')]
+               .map(r => [r.dataset.version, r.querySelector('[data-testid=version-stage]')?.textContent ?? null]);",
+            json!([]),
+        )
+    };
+    assert_eq!(
+        stages("fraud")?,
+        json!([["3", "—"], ["2", "Staging"], ["1", "—"]])
+    );
+    panel.save_screenshot("registry-mlflow-stages.png")?;
+    let churn = stages("churn")?;
+    assert!(
+        churn.as_array().unwrap().iter().all(|r| r[1].is_null()),
+        "{churn}"
+    );
 
     // An alias moved directly in MLflow shows after the refresh interval, with no action in
     // the panel.
