@@ -3,11 +3,8 @@
 use std::time::Duration;
 
 use gatehouse_connectors::live;
-use gatehouse_connectors::prometheus::LiveMetrics;
-use gatehouse_connectors::registry::AnyRegistry;
 use gatehouse_core::policy::BackendKind;
 use gatehouse_core::registry::Model;
-use gatehouse_core::rollout_view::measure_due;
 use gatehouse_core::time::{Clock, SystemClock};
 use gatehouse_core::view::{LoopUpdate, LoopView};
 use gatehouse_core::{Error, ErrorReport};
@@ -131,24 +128,10 @@ async fn poll_registry(
 async fn poll_measurements(ws: Workspace, unmeasured: tokio::sync::watch::Sender<Option<String>>) {
     loop {
         let (why, every) = match ws.policy() {
-            Ok(policy) => {
-                let every = u64::from(policy.backends.metrics.refresh_secs);
-                let metrics = LiveMetrics::for_policy(&policy);
-                let why = match AnyRegistry::for_policy(&policy, &ws) {
-                    Ok(registry) => {
-                        measure_due(
-                            &policy,
-                            &ws,
-                            &registry,
-                            metrics.backend(),
-                            SystemClock.now(),
-                        )
-                        .await
-                    }
-                    Err(e) => Some(e.to_string()),
-                };
-                (why, Duration::from_secs(every))
-            }
+            Ok(policy) => (
+                live::measure_due(&policy, &ws, SystemClock.now()).await,
+                Duration::from_secs(u64::from(policy.backends.metrics.refresh_secs)),
+            ),
             // The loop reports a broken policy.
             Err(_) => (None, POLL),
         };

@@ -9,6 +9,7 @@ use gatehouse_core::policy::Policy;
 use gatehouse_core::ports::{PromotionStore, Registry, WorkspaceRead};
 use gatehouse_core::registry::{Listed, ListingCache, Model, RegistryView};
 use gatehouse_core::rollout::ReadingHistory;
+use gatehouse_core::rollout_view;
 use gatehouse_core::run_metrics;
 use gatehouse_core::status::{measured_loop_status, with_models, LoopStatus};
 use gatehouse_core::time::Timestamp;
@@ -61,6 +62,22 @@ where
     };
     let _ = AlertBackend::reflect_on(policy, ws, &mut status, now).await;
     Ok(status)
+}
+
+/// Takes the rollout's PromQL measurements that fell due by `now`, from the policy's Prometheus
+/// and on the registry it names, as a watcher does between looks at the loop; says why they could
+/// not be taken, if they could not.
+pub async fn measure_due<W>(policy: &Policy, ws: &W, now: Timestamp) -> Option<String>
+where
+    W: WorkspaceRead + PromotionStore + ReadingHistory + Registry + Sync,
+{
+    let metrics = LiveMetrics::for_policy(policy);
+    match AnyRegistry::for_policy(policy, ws) {
+        Ok(registry) => {
+            rollout_view::measure_due(policy, ws, &registry, metrics.backend(), now).await
+        }
+        Err(e) => Some(e.to_string()),
+    }
 }
 
 /// Records what the registry's runs say of the candidate and the champion
