@@ -1,10 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
 
-vi.mock('@tauri-apps/api/core', () => ({
-  invoke: vi.fn(),
-  Channel: class {
-    onmessage: (message: unknown) => void = () => {};
-  },
+// Reading again is what is tested here, not the subscriptions: the api module is left out.
+vi.mock('./api', () => ({
+  toErrorReport: (e: unknown) => ({ code: 'internal', message: String(e) }),
+  workspace: { follow: () => ({ ready: Promise.resolve(), stop: () => {} }) },
+  teamChanges: { follow: () => ({ ready: Promise.resolve(), stop: () => {} }) },
 }));
 
 const { Live } = await import('./live.svelte');
