@@ -38,6 +38,8 @@ fn main() {
         "drill_status",
         "drill_hint",
         "drill_finish",
+        "drill_unfinished",
+        "drill_resume",
         "quarantine_batch",
         "request_retraining",
         "policy_owners",

@@ -609,3 +609,51 @@ async fn a_drill_refuses_a_workspace_that_connects_mlflow_unless_it_is_the_drill
         .unwrap_err();
     assert!(nested.to_string().contains("is a drill copy"), "{nested}");
 }
+
+#[tokio::test]
+async fn a_drill_left_unfinished_can_be_resumed_by_its_trainee_only() {
+    let (_dir, home) = origin().await;
+    let newbie = UserName::from("newbie");
+    let drill = DrillId::from("canary-rollback");
+    let copy = home.start_drill(&drill, &newbie, T0).await.unwrap();
+    let name = copy.dir().file_name().unwrap().to_str().unwrap().to_owned();
+    copy.close().await;
+    let done = home
+        .start_drill(&DrillId::from("schema-break"), &newbie, at(T0, 1))
+        .await
+        .unwrap();
+    done.finish_drill(&newbie, true, at(T0, 2)).await.unwrap();
+
+    let open = home.unfinished_drills(&newbie, at(T0, 5)).await.unwrap();
+    assert_eq!(open.len(), 1, "the finished one is not listed");
+    assert_eq!(
+        (open[0].drill.as_str(), open[0].elapsed_secs),
+        ("canary-rollback", 5)
+    );
+    assert!(home
+        .unfinished_drills(&UserName::from("sam"), at(T0, 5))
+        .await
+        .unwrap()
+        .is_empty());
+
+    let resumed = home.resume_drill(&name, &newbie, at(T0, 20)).await.unwrap();
+    assert_eq!(resumed.advance_drill(at(T0, 20)).await.unwrap(), 3);
+    let not_sams = home
+        .resume_drill(&name, &UserName::from("sam"), at(T0, 20))
+        .await
+        .unwrap_err();
+    assert_eq!(not_sams.code(), ErrorCode::NotFound);
+    for bad in ["../ws", "", ".hidden"] {
+        let refused = home
+            .resume_drill(bad, &newbie, at(T0, 20))
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), ErrorCode::NotFound, "{bad}");
+    }
+    let over = done.dir().file_name().unwrap().to_str().unwrap().to_owned();
+    let refused = home
+        .resume_drill(&over, &newbie, at(T0, 20))
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("is over"), "{refused}");
+}

@@ -116,6 +116,8 @@ pub fn run() -> ExitCode {
             commands::drill::drill_status,
             commands::drill::drill_hint,
             commands::drill::drill_finish,
+            commands::drill::drill_unfinished,
+            commands::drill::drill_resume,
             commands::drill::quarantine_batch,
             commands::drill::request_retraining,
             commands::drill::policy_owners,

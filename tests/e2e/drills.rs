@@ -247,3 +247,34 @@ fn a_trainee_asks_the_model_owner_to_retrain_from_the_drift_view() -> Result<()>
     assert_eq!(marks, json!([["retrain_requested", "expected"]]));
     Ok(())
 }
+
+#[test]
+#[ignore = "needs the built app, tauri-driver and a display: run scripts/test"]
+fn a_drill_left_by_a_closed_panel_is_resumed_from_the_learn_view() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let ws = dir.path().join("ws");
+    gatehouse(&ws, &["demo"])?;
+    gatehouse(
+        &ws,
+        &["--user", "dana", "drill", "start", "canary-rollback"],
+    )?;
+
+    // A fresh panel shows the workspace, and offers the drill it finds unfinished.
+    let panel = Panel::open_as(&ws, "dana", "main[data-testid=loop-view][data-ready=true]")?;
+    let s = panel.session();
+    assert!(s.find_all("[data-testid=drill-banner]")?.is_empty());
+    go_to(s, "learn")?;
+    s.click(&s.wait_for(
+        "[data-testid=drill-unfinished][data-drill='canary-rollback'] [data-testid=drill-resume]",
+        WAIT,
+    )?)?;
+    s.wait_for(
+        "[data-testid=drill-banner][data-drill='canary-rollback'][data-applied='3']",
+        WAIT,
+    )?;
+    s.click(&s.wait_for("[data-testid=drill-give-up]", WAIT)?)?;
+    s.click(&s.wait_for("[data-testid=drill-give-up-confirm]", WAIT)?)?;
+    s.wait_for("[data-testid=drill-debrief][data-outcome='gave_up']", WAIT)?;
+    assert!(s.find_all("[data-testid=drill-unfinished]")?.is_empty());
+    Ok(())
+}

@@ -39,6 +39,34 @@ pub async fn drill_start(
     Ok(status)
 }
 
+/// The drills the acting user left unfinished in a panel that closed mid-drill.
+#[tauri::command]
+pub async fn drill_unfinished(state: State<'_, AppState>) -> Result<Vec<DrillStatus>, IpcError> {
+    Ok(state
+        .home()?
+        .unfinished_drills(state.user()?, SystemClock.now())
+        .await?)
+}
+
+/// Goes back to the unfinished drill in `drills/<copy>` and shows its copy in the panel.
+#[tauri::command]
+pub async fn drill_resume(
+    state: State<'_, AppState>,
+    copy: String,
+) -> Result<DrillStatus, IpcError> {
+    if state.drill_copy().is_some() {
+        return Err(Error::Invalid("a drill is running: finish or give it up first".into()).into());
+    }
+    let now = SystemClock.now();
+    let copy = state
+        .home()?
+        .resume_drill(&copy, state.user()?, now)
+        .await?;
+    let status = copy.drill_status(now).await?;
+    state.open_drill(copy);
+    Ok(status)
+}
+
 /// The running drill, with its script's changes that fell due applied; none when no drill runs.
 #[tauri::command]
 pub async fn drill_status(state: State<'_, AppState>) -> Result<Option<DrillStatus>, IpcError> {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import type { Debrief, DrillCard } from './api/bindings';
-import { actionWords, bestText, clock, failingBatches, forgetDebrief, keepDebrief, keptDebrief } from './drills';
+import { actionWords, bestText, clock, copyName, failingBatches, forgetDebrief, keepDebrief, keptDebrief } from './drills';
 
 function memory(): Storage {
   const items = new Map<string, string>();
@@ -89,5 +89,13 @@ describe('failingBatches', () => {
         row('unmet', null),
       ]),
     ).toEqual(['b2']);
+  });
+});
+
+describe('copyName', () => {
+  it('is the last part of the copy directory, on any platform', () => {
+    expect(copyName('/w/ws/drills/canary-rollback-1795')).toBe('canary-rollback-1795');
+    expect(copyName('C:\\w\\drills\\schema-break-1\\')).toBe('schema-break-1');
+    expect(copyName('')).toBe('');
   });
 });

@@ -88,3 +88,9 @@ export function failingBatches(evidence: readonly Evidence[]): string[] {
     .map((e) => (e.source ?? '').slice('batch:'.length));
   return [...new Set(batches)];
 }
+
+/** The folder name of a drill copy's directory (`…/drills/canary-rollback-1795…` → its last part). */
+export function copyName(dir: string): string {
+  const parts = dir.split(/[\\/]/).filter((p) => p !== '');
+  return parts[parts.length - 1] ?? '';
+}

@@ -306,6 +306,98 @@ impl Workspace {
         Ok(drill_status(drill, run, &log, "", Timestamp(0)).finished)
     }
 
+    /// The drills `user` started from this workspace and neither finished nor gave up, newest
+    /// first: the copies under `drills/` that are marked for this workspace and this user (a
+    /// panel closed mid-drill leaves one).
+    pub async fn unfinished_drills(
+        &self,
+        user: &UserName,
+        now: Timestamp,
+    ) -> Result<Vec<DrillStatus>, Error> {
+        let root = self.dir().join(DRILLS_DIR);
+        let entries = match std::fs::read_dir(&root) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(source) => {
+                return Err(StoreError::Io {
+                    action: "list",
+                    path: root.display().to_string(),
+                    source,
+                }
+                .into())
+            }
+        };
+        let mut found = Vec::new();
+        for entry in entries.flatten() {
+            let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+                continue;
+            };
+            // A folder that is not a readable drill copy of ours is someone else's business.
+            if let Ok(Some((copy, status))) = self.own_copy(&name, user, now).await {
+                copy.close().await;
+                if !status.finished {
+                    found.push(status);
+                }
+            }
+        }
+        found.sort_by(|a, b| b.started_at.cmp(&a.started_at));
+        Ok(found)
+    }
+
+    /// Opens the drill copy `drills/<name>` of this workspace to play on, refusing a name that is
+    /// not such a copy of `user`'s, or whose drill is over.
+    pub async fn resume_drill(
+        &self,
+        name: &str,
+        user: &UserName,
+        now: Timestamp,
+    ) -> Result<Workspace, Error> {
+        match self.own_copy(name, user, now).await? {
+            Some((copy, status)) if !status.finished => Ok(copy),
+            Some((copy, _)) => {
+                copy.close().await;
+                Err(Error::Invalid(format!(
+                    "the drill in {name} is over: start it again"
+                )))
+            }
+            None => Err(Error::NotFound(format!(
+                "{name} is not a drill copy of {user}'s in this workspace"
+            ))),
+        }
+    }
+
+    /// The copy `drills/<name>` with its status, when it is a drill copy started from this
+    /// workspace by `user`.
+    async fn own_copy(
+        &self,
+        name: &str,
+        user: &UserName,
+        now: Timestamp,
+    ) -> Result<Option<(Workspace, DrillStatus)>, Error> {
+        let valid = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            && !name.starts_with('.');
+        let dir = self.dir().join(DRILLS_DIR).join(name);
+        if !valid || !dir.join(gatehouse_core::policy::POLICY_FILE).is_file() {
+            return Ok(None);
+        }
+        let copy = Workspace::open(&dir).await?;
+        let mine = match copy.drill_run().await? {
+            Some(run) => {
+                run.trainee == *user && Path::new(&run.origin) == absolute(self.dir()).as_path()
+            }
+            None => false,
+        };
+        if !mine {
+            copy.close().await;
+            return Ok(None);
+        }
+        let status = copy.drill_status(now).await?;
+        Ok(Some((copy, status)))
+    }
+
     /// Where this drill copy's drill stands at `now`.
     pub async fn drill_status(&self, now: Timestamp) -> Result<DrillStatus, Error> {
         let (run, drill) = self.running().await?;

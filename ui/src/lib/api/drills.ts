@@ -53,3 +53,13 @@ export function requestRetraining(owner: string, reason: string): Promise<AuditE
 export function policyOwners(): Promise<Owner[]> {
   return call<Owner[]>('policy_owners');
 }
+
+/** The drills the acting user left unfinished (a panel closed mid-drill). */
+export function drillUnfinished(): Promise<DrillStatus[]> {
+  return call<DrillStatus[]>('drill_unfinished');
+}
+
+/** Goes back to an unfinished drill, named by its copy's folder under `drills/`. */
+export function drillResume(copy: string): Promise<DrillStatus> {
+  return call<DrillStatus>('drill_resume', { copy });
+}
