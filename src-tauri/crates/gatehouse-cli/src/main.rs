@@ -3,9 +3,9 @@
 
 mod alerts;
 mod connect;
+mod drift;
 mod drill;
 mod export;
-mod drift;
 mod hooks;
 mod output;
 mod rollout;
@@ -646,7 +646,9 @@ async fn run(cli: Cli) -> Result<(), Error> {
             )
             .await
         }
-        Command::Drill { command } => drill::run(cli.json, &dir, &actor, clock.now(), command).await,
+        Command::Drill { command } => {
+            drill::run(cli.json, &dir, &actor, clock.now(), command).await
+        }
         Command::Hooks { command } => hooks::run(cli.json, command, &mut std::io::stdin()),
         Command::Rollout { command } => {
             let (ws, policy) = open(&dir, &actor, &clock).await?;

@@ -6,8 +6,8 @@
 
 mod alerts;
 mod connect;
-mod drill;
 mod drift;
+mod drill;
 mod export;
 mod mlflow;
 mod promotions;
