@@ -58,10 +58,16 @@ pub async fn run(dir: &Path, json: bool, command: ExportCommand) -> Result<(), E
     }
     let ws = store::open(dir).await?;
     let policy = ws.policy()?;
-    // The loop as `gatehouse status` and the panel's Loop show it.
-    let status =
-        gatehouse_connectors::live::loop_status(&policy, &ws, None, SystemClock.now()).await?;
-    let states = if blank { States::Blank } else { States::Live };
+    let now = SystemClock.now();
+    // A live export shows the loop as `gatehouse status` and the panel's Loop do; a blank one
+    // draws no state, so it needs no back end and works while the registry is down.
+    let (status, states) = if blank {
+        let status = gatehouse_core::status::loop_status(&policy, &ws, now).await?;
+        (status, States::Blank)
+    } else {
+        let status = gatehouse_connectors::live::loop_status(&policy, &ws, None, now).await?;
+        (status, States::Live)
+    };
     let export = LoopExport::new(&policy, &status, states);
     let bytes = render_loop_export(&export, &status, &layout_for(&policy), format, theme.into())
         .map_err(|e| Error::Port {

@@ -148,3 +148,54 @@ fn a_file_named_for_the_other_format_and_a_missing_workspace_are_refused() {
         .unwrap()
         .starts_with("cannot write"));
 }
+
+#[test]
+fn a_blank_export_needs_no_back_end_and_a_live_one_says_which_is_down() {
+    let ws = demo();
+    let policy = ws.path().join("gatehouse.toml");
+    // A loopback port nothing listens on: the registry is down.
+    let down = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", down.local_addr().unwrap());
+    drop(down);
+    let text = std::fs::read_to_string(&policy).unwrap().replace(
+        "[backends.registry]\nkind = \"embedded\"",
+        &format!("[backends.registry]\nkind = \"mlflow\"\nurl = \"{url}\""),
+    );
+    assert!(text.contains(&url), "the demo policy names its registry");
+    std::fs::write(&policy, text).unwrap();
+
+    let blank = ws.path().join("blank.svg");
+    let out = gatehouse(
+        ws.path(),
+        &[
+            "export",
+            "loop",
+            "--format",
+            "svg",
+            "--blank",
+            "-o",
+            blank.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let svg = std::fs::read_to_string(&blank).unwrap();
+    for name in DEMO_OWNERS {
+        assert!(svg.lines().any(|l| l.trim() == name), "{name} missing");
+    }
+
+    let live = ws.path().join("live.svg");
+    let out = gatehouse(
+        ws.path(),
+        &[
+            "export",
+            "loop",
+            "--format",
+            "svg",
+            "-o",
+            live.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    assert!(stderr(&out).contains(&url), "{}", stderr(&out));
+    assert!(!live.exists());
+}
