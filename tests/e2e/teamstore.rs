@@ -378,6 +378,14 @@ fn a_panel_that_cannot_open_its_team_store_says_why() -> Result<()> {
         message.contains("does not answer") && message.contains(&silent),
         "{message:?}"
     );
+    // Opened once at start, the workspace does not appear by itself: the notice says so.
+    let hint = panel
+        .session()
+        .wait_for_text("[data-testid=error-hint]", WAIT)?;
+    assert!(
+        hint.contains("live updates are off") && !hint.contains("appears by itself"),
+        "{hint:?}"
+    );
     panel.save_screenshot("team-unreachable.png")?;
     Ok(())
 }

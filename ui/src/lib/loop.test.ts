@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import type { ErrorReport, LoopView } from './api/bindings';
-import { errorTitle, initialLoop, isStale, reduceLoop, type LoopEvent, type LoopModel } from './loop';
+import { errorHint, errorTitle, initialLoop, isStale, reduceLoop, type LoopEvent, type LoopModel } from './loop';
 
 function view(workspace: string): LoopView {
   return {
@@ -78,5 +78,30 @@ describe('reduceLoop', () => {
 describe('errorTitle', () => {
   it('names policy errors as such', () => {
     expect(errorTitle(policyError)).toMatch(/policy/);
+  });
+});
+
+describe('errorHint', () => {
+  const unreachable: ErrorReport = { code: 'unreachable', message: 'the team store does not answer' };
+
+  it('promises the loop by itself only while the watch runs', () => {
+    expect(errorHint(run({ kind: 'load-failed', error: policyError }))).toContain('appears by itself');
+    const off = run(
+      { kind: 'load-failed', error: unreachable },
+      { kind: 'watch-failed', error: unreachable },
+    );
+    expect(errorHint(off)).toContain('live updates are off');
+    expect(errorHint(off)).not.toContain('appears by itself');
+  });
+
+  it('says a stale view is stale, and whether it catches up by itself', () => {
+    const stale = run(
+      { kind: 'loaded', view: view('a') },
+      { kind: 'update', update: { kind: 'failed', error: policyError } },
+    );
+    expect(errorHint(stale)).toContain('updates by itself');
+    const frozen = reduceLoop(stale, { kind: 'watch-failed', error: unreachable });
+    expect(errorHint(frozen)).toContain('Live updates are off');
+    expect(errorHint(frozen)).not.toContain('updates by itself');
   });
 });

@@ -48,6 +48,22 @@ export function isStale(model: LoopModel): boolean {
   return model.view !== null && model.error !== null;
 }
 
+/**
+ * What the person can expect once the error's cause is fixed. Only a running watch redraws the
+ * loop by itself; while live updates are off (the watch could not start, for instance because the
+ * workspace was not opened), the error's own message says what else it takes.
+ */
+export function errorHint(model: LoopModel): string {
+  if (model.liveError !== null) {
+    return isStale(model)
+      ? 'Stale — showing the last good state. Live updates are off, so it does not update by itself.'
+      : 'Nothing to show yet, and live updates are off, so the loop does not appear by itself.';
+  }
+  return isStale(model)
+    ? 'Stale — showing the last good state. It updates by itself once the problem is fixed.'
+    : 'Nothing to show yet. Fix the problem and the loop appears by itself.';
+}
+
 /** The heading for an error, from its code. */
 export function errorTitle(error: ErrorReport): string {
   switch (error.code) {
