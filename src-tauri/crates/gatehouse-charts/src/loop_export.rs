@@ -6,6 +6,7 @@
 use gatehouse_core::policy::{Owner, Policy};
 use gatehouse_core::stage::Stage;
 use gatehouse_core::status::LoopStatus;
+use gatehouse_core::time::civil::{civil_from_days, DAY_MS};
 use gatehouse_core::time::Timestamp;
 
 /// Whether an export shows the gates as they stand or none of their states.
@@ -82,32 +83,19 @@ pub fn stage_owner(policy: &Policy, stage: Stage) -> Owner {
 
 /// `2026-11-27` (UTC).
 fn utc_date(t: Timestamp) -> String {
-    let (y, m, d) = civil_from_days(t.0.div_euclid(86_400_000));
+    let (y, m, d) = civil_from_days(t.0.div_euclid(DAY_MS));
     format!("{y:04}-{m:02}-{d:02}")
 }
 
 /// `2026-11-27 14:05 UTC`.
 fn utc_minute(t: Timestamp) -> String {
-    let ms = t.0.rem_euclid(86_400_000);
+    let ms = t.0.rem_euclid(DAY_MS);
     format!(
         "{} {:02}:{:02} UTC",
         utc_date(t),
         ms / 3_600_000,
         ms / 60_000 % 60
     )
-}
-
-/// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 #[cfg(test)]

@@ -422,45 +422,13 @@ mod wire {
 
 /// RFC 3339 times as Alertmanager writes and reads them, to the millisecond.
 pub mod rfc3339 {
+    use gatehouse_core::time::civil::{civil_from_days, days_from_civil, days_in_month, DAY_MS};
     use gatehouse_core::time::Timestamp;
-
-    /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-    fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-        let y = if m <= 2 { y - 1 } else { y };
-        let era = y.div_euclid(400);
-        let yoe = y - era * 400;
-        let mp = (m + 9) % 12;
-        let doy = (153 * mp + 2) / 5 + d - 1;
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        era * 146_097 + doe - 719_468
-    }
-
-    fn civil_from_days(z: i64) -> (i64, i64, i64) {
-        let z = z + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let d = doy - (153 * mp + 2) / 5 + 1;
-        let m = if mp < 10 { mp + 3 } else { mp - 9 };
-        (yoe + era * 400 + i64::from(m <= 2), m, d)
-    }
-
-    fn days_in_month(y: i64, m: i64) -> i64 {
-        match m {
-            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-            4 | 6 | 9 | 11 => 30,
-            _ if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-            _ => 28,
-        }
-    }
 
     /// `2026-11-26T16:53:17.295Z` (UTC, milliseconds).
     pub fn format(t: Timestamp) -> String {
-        let days = t.0.div_euclid(86_400_000);
-        let ms = t.0.rem_euclid(86_400_000);
-        let (y, m, d) = civil_from_days(days);
+        let (y, m, d) = civil_from_days(t.0.div_euclid(DAY_MS));
+        let ms = t.0.rem_euclid(DAY_MS);
         format!(
             "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
             ms / 3_600_000,

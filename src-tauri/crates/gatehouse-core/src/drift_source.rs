@@ -22,6 +22,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::time::civil::{civil_from_days, days_from_civil, days_in_month};
 use crate::time::Timestamp;
 
 /// Where the features' histograms are read, and over which windows.
@@ -216,37 +217,15 @@ fn parse_utc(text: &str) -> Option<Timestamp> {
     if d.next().is_some() || t.next().is_some() {
         return None;
     }
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days_in_month = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
     if !(1..=12).contains(&m)
-        || !(1..=days_in_month[(m - 1) as usize]).contains(&day)
+        || !(1..=days_in_month(y, m)).contains(&day)
         || hh > 23
         || mm > 59
         || ss > 59
     {
         return None;
     }
-    // Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
+    let days = days_from_civil(y, m, day);
     Some(Timestamp(((days * 24 + hh) * 60 + mm) * 60_000 + ss * 1000))
 }
 
@@ -254,16 +233,7 @@ fn parse_utc(text: &str) -> Option<Timestamp> {
 pub fn fmt_utc(t: Timestamp) -> String {
     let secs = t.0.div_euclid(1000);
     let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (y, m, d) = civil_from_days(days);
     format!(
         "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
         rest / 3600,
