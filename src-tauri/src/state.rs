@@ -11,6 +11,7 @@ use gatehouse_core::demo;
 use gatehouse_core::policy::{Policy, UserName};
 use gatehouse_core::presence::Looking;
 use gatehouse_core::promotion::{Desk, Quiet, RequestId};
+use gatehouse_core::response::Responder;
 use gatehouse_core::rollout::Rollout;
 use gatehouse_core::rollout_view::{rollout_view, RolloutView};
 use gatehouse_core::time::{Clock, SystemClock};
@@ -254,6 +255,22 @@ impl AppState {
             hooks: &Webhooks::default(),
         };
         Ok(f(&rollout).await?)
+    }
+
+    /// Runs an incident response (quarantine, retraining request) as the acting user, now,
+    /// against the workspace.
+    pub async fn respond<T>(
+        &self,
+        f: impl AsyncFnOnce(&Responder<'_, Workspace>) -> Result<T, Error>,
+    ) -> Result<T, IpcError> {
+        let policy = self.policy()?;
+        let responder = Responder {
+            policy: &policy,
+            actor: self.user()?.clone(),
+            now: SystemClock.now(),
+            store: self.workspace()?,
+        };
+        Ok(f(&responder).await?)
     }
 
     /// Runs a use-case as the acting user, now, against the workspace.

@@ -6,7 +6,6 @@
 use gatehouse_core::audit::AuditEvent;
 use gatehouse_core::drill::{Debrief, DrillCard, DrillId, DrillStatus};
 use gatehouse_core::policy::{Owner, OwnerId};
-use gatehouse_core::response::Responder;
 use gatehouse_core::time::{Clock, SystemClock};
 use gatehouse_core::Error;
 use tauri::State;
@@ -107,14 +106,9 @@ pub async fn quarantine_batch(
     batch: String,
     reason: String,
 ) -> Result<AuditEvent, IpcError> {
-    let policy = state.policy()?;
-    let responder = Responder {
-        policy: &policy,
-        actor: state.user()?.clone(),
-        now: SystemClock.now(),
-        store: state.workspace()?,
-    };
-    Ok(responder.quarantine_batch(&batch, &reason).await?)
+    state
+        .respond(async |responder| responder.quarantine_batch(&batch, &reason).await)
+        .await
 }
 
 /// Asks `owner` to retrain the followed model as the acting user, with a reason.
@@ -124,16 +118,13 @@ pub async fn request_retraining(
     owner: String,
     reason: String,
 ) -> Result<AuditEvent, IpcError> {
-    let policy = state.policy()?;
-    let responder = Responder {
-        policy: &policy,
-        actor: state.user()?.clone(),
-        now: SystemClock.now(),
-        store: state.workspace()?,
-    };
-    Ok(responder
-        .request_retraining(&policy.model, &OwnerId(owner), &reason)
-        .await?)
+    let owner = OwnerId(owner);
+    state
+        .respond(async |responder| {
+            let model = &responder.policy.model;
+            responder.request_retraining(model, &owner, &reason).await
+        })
+        .await
 }
 
 /// The policy's owners, who may be asked to retrain.

@@ -534,17 +534,7 @@ where
     }
 
     fn draft(&self, action: AuditAction, target: String) -> AuditDraft {
-        AuditDraft {
-            at: self.now,
-            actor: self.actor.clone(),
-            action,
-            target,
-            before: None,
-            after: None,
-            reason: None,
-            response: None,
-            request: None,
-        }
+        AuditDraft::new(self.now, self.actor.clone(), action, target)
     }
 
     /// Checks the role; a refusal is written to the audit log before it is returned.

@@ -131,6 +131,24 @@ pub struct AuditDraft {
     pub request: Option<RequestId>,
 }
 
+impl AuditDraft {
+    /// `actor` did `action` to `target` at `at`; before, after, reason, response and request
+    /// are for the caller to fill in.
+    pub fn new(at: Timestamp, actor: UserName, action: AuditAction, target: String) -> AuditDraft {
+        AuditDraft {
+            at,
+            actor,
+            action,
+            target,
+            before: None,
+            after: None,
+            reason: None,
+            response: None,
+            request: None,
+        }
+    }
+}
+
 /// An event in the log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS))]

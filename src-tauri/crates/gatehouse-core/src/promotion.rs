@@ -367,17 +367,7 @@ where
     R: Registry + Sync,
 {
     fn draft(&self, action: AuditAction, target: String) -> AuditDraft {
-        AuditDraft {
-            at: self.now,
-            actor: self.actor.clone(),
-            action,
-            target,
-            before: None,
-            after: None,
-            reason: None,
-            response: None,
-            request: None,
-        }
+        AuditDraft::new(self.now, self.actor.clone(), action, target)
     }
 
     /// Refuses an action: records the refusal in the audit log, then returns the error.

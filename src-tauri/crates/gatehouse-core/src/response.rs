@@ -34,17 +34,7 @@ where
     S: PromotionStore + WorkspaceRead + Sync,
 {
     fn draft(&self, action: AuditAction, target: String) -> AuditDraft {
-        AuditDraft {
-            at: self.now,
-            actor: self.actor.clone(),
-            action,
-            target,
-            before: None,
-            after: None,
-            reason: None,
-            response: None,
-            request: None,
-        }
+        AuditDraft::new(self.now, self.actor.clone(), action, target)
     }
 
     async fn require(&self, target: &str) -> Result<(), Error> {
