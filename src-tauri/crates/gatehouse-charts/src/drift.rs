@@ -309,6 +309,30 @@ pub(crate) fn empty_note<DB: DrawingBackend>(
     text(area, note, at, &s)
 }
 
+/// The value axis of a plot: a grid line and a label at the left of each tick, and the baseline.
+pub(crate) fn value_axis<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    c: &Colours,
+    frame: &Frame,
+    ticks: impl IntoIterator<Item = (f64, String)>,
+) -> Result<(), ChartError> {
+    let label = style(11.0, c.palette.muted, false, HPos::Right, VPos::Center);
+    for (v, s) in ticks {
+        let y = frame.px_y(v);
+        line(area, vec![(frame.left, y), (frame.right(), y)], c.grid, 1)?;
+        text(area, &s, (frame.left - 8, y), &label)?;
+    }
+    line(
+        area,
+        vec![
+            (frame.left, frame.bottom()),
+            (frame.right(), frame.bottom()),
+        ],
+        c.palette.edge,
+        1,
+    )
+}
+
 /// `HH:MM` of a timestamp in UTC.
 pub(crate) fn clock(at: Timestamp) -> String {
     let minutes = at.0.div_euclid(60_000).rem_euclid(24 * 60);
@@ -582,7 +606,6 @@ fn draw_score<DB: DrawingBackend>(
     let (x_range, y_range) = (frame.x, frame.y);
 
     // Grid and y labels.
-    let label = style(11.0, c.palette.muted, false, HPos::Right, VPos::Center);
     let y_ticks: Vec<(f64, String)> = match scale {
         Scale::Linear => {
             let step = nice_step(y_range.1, 4.0);
@@ -599,20 +622,7 @@ fn draw_score<DB: DrawingBackend>(
                 .collect()
         }
     };
-    for (v, s) in &y_ticks {
-        let y = frame.px_y(*v);
-        line(area, vec![(frame.left, y), (frame.right(), y)], c.grid, 1)?;
-        text(area, s, (frame.left - 8, y), &label)?;
-    }
-    line(
-        area,
-        vec![
-            (frame.left, frame.bottom()),
-            (frame.right(), frame.bottom()),
-        ],
-        c.palette.edge,
-        1,
-    )?;
+    value_axis(area, &c, &frame, y_ticks)?;
 
     if points.is_empty() {
         empty_note(area, &c, &frame, "no windows yet")?;
@@ -780,26 +790,10 @@ fn draw_histogram<DB: DrawingBackend>(
         x: (0.0, bins.max(1) as f64),
         y: (0.0, top),
     };
-    let label = style(11.0, c.palette.muted, false, HPos::Right, VPos::Center);
-    for v in ticks(0.0, top, step) {
-        let y = frame.px_y(v);
-        line(area, vec![(frame.left, y), (frame.right(), y)], c.grid, 1)?;
-        text(
-            area,
-            &format!("{} %", fmt_num((v * 1000.0).round() / 10.0)),
-            (frame.left - 8, y),
-            &label,
-        )?;
-    }
-    line(
-        area,
-        vec![
-            (frame.left, frame.bottom()),
-            (frame.right(), frame.bottom()),
-        ],
-        c.palette.edge,
-        1,
-    )?;
+    let y_ticks = ticks(0.0, top, step)
+        .into_iter()
+        .map(|v| (v, format!("{} %", fmt_num((v * 1000.0).round() / 10.0))));
+    value_axis(area, &c, &frame, y_ticks)?;
 
     if bins == 0 {
         return empty_note(area, &c, &frame, "no values to bin");

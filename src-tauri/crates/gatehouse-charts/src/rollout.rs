@@ -17,7 +17,7 @@ use plotters::style::{Color, RGBColor};
 
 use crate::drift::{
     clock, dashed, draw_error, empty_note, heading, legend, line, mix, nice_step, rect, style, svg,
-    text, ticks, Colours, Frame, MARKER_R,
+    text, ticks, value_axis, Colours, Frame, MARKER_R,
 };
 use crate::error::ChartError;
 use crate::theme::{gate_colour, Theme};
@@ -160,26 +160,10 @@ fn draw_metric<DB: DrawingBackend>(
         }
     }
 
-    let label = style(11.0, c.palette.muted, false, HPos::Right, VPos::Center);
-    for v in ticks(y.0, y.1, step) {
-        let py = frame.px_y(v);
-        line(area, vec![(frame.left, py), (frame.right(), py)], c.grid, 1)?;
-        text(
-            area,
-            &fmt_num((v * 1e6).round() / 1e6),
-            (frame.left - 8, py),
-            &label,
-        )?;
-    }
-    line(
-        area,
-        vec![
-            (frame.left, frame.bottom()),
-            (frame.right(), frame.bottom()),
-        ],
-        c.palette.edge,
-        1,
-    )?;
+    let y_ticks = ticks(y.0, y.1, step)
+        .into_iter()
+        .map(|v| (v, fmt_num((v * 1e6).round() / 1e6)));
+    value_axis(area, &c, &frame, y_ticks)?;
 
     // The conditions' numbers, labelled at the right end of their lines: the higher of two
     // neighbouring lines above it, the lower below, so close thresholds stay readable.
