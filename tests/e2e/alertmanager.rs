@@ -28,9 +28,7 @@ fn an_alert_posted_to_alertmanager_is_acknowledged_in_the_window_and_the_monitor
 ) -> Result<()> {
     let (mut prometheus, _) = start_prometheus(BasicAuth::Off);
     let alertmanager = start_alertmanager(BasicAuth::Off);
-    let dir = tempfile::tempdir()?;
-    let ws = dir.path().join("ws");
-    gatehouse(&ws, &["demo"])?;
+    let (_dir, ws) = demo_workspace()?;
     gatehouse(&ws, &["connect", "prometheus", &prometheus.url])?;
     gatehouse(&ws, &["connect", "alertmanager", &alertmanager.url])?;
 
@@ -45,7 +43,7 @@ fn an_alert_posted_to_alertmanager_is_acknowledged_in_the_window_and_the_monitor
         ),
     );
 
-    let panel = Panel::open_as(&ws, "marco", "main[data-testid=loop-view][data-ready=true]")?;
+    let panel = Panel::open_as(&ws, "marco", LOOP_READY)?;
     let s = panel.session();
     go_to(s, "alerts")?;
     let card = "[data-testid=alert-group][data-owner='serving-sre'] [data-testid=alert][data-alert='HighErrorRate']";
@@ -127,9 +125,7 @@ fn an_alert_posted_to_alertmanager_is_acknowledged_in_the_window_and_the_monitor
 #[test]
 #[ignore = "needs the built app, tauri-driver and a display: run scripts/test"]
 fn without_prometheus_the_monitor_view_draws_the_demo_serving_stream() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let ws = dir.path().join("ws");
-    gatehouse(&ws, &["demo"])?;
+    let (_dir, ws) = demo_workspace()?;
     let production = {
         let doc: Value = serde_json::from_str(&gatehouse(
             &ws,
@@ -140,7 +136,7 @@ fn without_prometheus_the_monitor_view_draws_the_demo_serving_stream() -> Result
             .context("production pointer")?
             .to_owned()
     };
-    let panel = Panel::open_as(&ws, "dana", "main[data-testid=loop-view][data-ready=true]")?;
+    let panel = Panel::open_as(&ws, "dana", LOOP_READY)?;
     let s = panel.session();
     go_to(s, "monitor")?;
     s.wait_for(
@@ -242,9 +238,7 @@ impl Drop for Bus {
 #[ignore = "needs the built app, tauri-driver and a display: run scripts/test"]
 fn an_alert_of_the_users_team_that_starts_firing_asks_for_a_desktop_notification() -> Result<()> {
     let alertmanager = start_alertmanager(BasicAuth::Off);
-    let dir = tempfile::tempdir()?;
-    let ws = dir.path().join("ws");
-    gatehouse(&ws, &["demo"])?;
+    let (_dir, ws) = demo_workspace()?;
     gatehouse(&ws, &["connect", "alertmanager", &alertmanager.url])?;
     let until = rfc3339_in_hours(1);
     // Already firing when the panel opens: not news.
@@ -258,7 +252,7 @@ fn an_alert_of_the_users_team_that_starts_firing_asks_for_a_desktop_notification
     // The app inherits the test's environment through tauri-driver; journeys run one at a time.
     std::env::set_var("DBUS_SESSION_BUS_ADDRESS", &bus.address);
     std::env::set_var("GATEHOUSE_ALERT_WATCH_SECS", "1");
-    let panel = Panel::open_as(&ws, "marco", "main[data-testid=loop-view][data-ready=true]");
+    let panel = Panel::open_as(&ws, "marco", LOOP_READY);
     std::env::remove_var("DBUS_SESSION_BUS_ADDRESS");
     std::env::remove_var("GATEHOUSE_ALERT_WATCH_SECS");
     let _panel = panel?;

@@ -60,9 +60,7 @@ fn changed(key: &str, before: &Value) -> Result<String> {
 #[test]
 #[ignore = "needs the built app, tauri-driver and a display: run scripts/test"]
 fn picking_feature_window_and_method_changes_the_charts_and_exports_what_is_shown() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let ws = dir.path().join("ws");
-    gatehouse(&ws, &["demo"])?;
+    let (_dir, ws) = demo_workspace()?;
     let panel = Panel::open(&ws)?;
     let s = panel.session();
     go_to(s, "drift")?;
@@ -150,15 +148,8 @@ fn picking_feature_window_and_method_changes_the_charts_and_exports_what_is_show
 #[test]
 #[ignore = "needs the built app, tauri-driver and a display: run scripts/test"]
 fn a_paused_drift_view_holds_still_while_the_stream_moves_on() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let ws = dir.path().join("ws");
-    gatehouse(&ws, &["demo"])?;
-    let panel = Panel::launch(
-        &ws,
-        "dana",
-        "main[data-testid=loop-view][data-ready=true]",
-        2,
-    )?;
+    let (_dir, ws) = demo_workspace()?;
+    let panel = Panel::launch(&ws, "dana", LOOP_READY, 2)?;
     let s = panel.session();
     go_to(s, "drift")?;
     let heatmap =
@@ -256,15 +247,8 @@ fn a_paused_drift_view_holds_still_while_the_stream_moves_on() -> Result<()> {
 #[test]
 #[ignore = "needs the built app, tauri-driver and a display: run scripts/test"]
 fn the_drift_charts_follow_the_boards_pushed_over_the_channel() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let ws = dir.path().join("ws");
-    gatehouse(&ws, &["demo"])?;
-    let panel = Panel::launch(
-        &ws,
-        "dana",
-        "main[data-testid=loop-view][data-ready=true]",
-        2,
-    )?;
+    let (_dir, ws) = demo_workspace()?;
+    let panel = Panel::launch(&ws, "dana", LOOP_READY, 2)?;
     let s = panel.session();
     go_to(s, "drift")?;
     s.wait_for("main[data-testid=drift-view][data-ready=true]", WAIT)?;

@@ -49,12 +49,7 @@ reference_end = "{reference_end}"
             reference_end = rfc3339_in_hours(-2),
         ),
     )?;
-    let panel = Panel::launch(
-        &ws,
-        "dana",
-        "main[data-testid=loop-view][data-ready=true]",
-        0,
-    )?;
+    let panel = Panel::launch(&ws, "dana", LOOP_READY, 0)?;
     let s = panel.session();
     go_to(s, "drift")?;
     let card = s.execute(

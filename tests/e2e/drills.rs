@@ -16,11 +16,9 @@ fn shot_on_error<T>(panel: &Panel, name: &str, result: Result<T>) -> Result<T> {
 #[test]
 #[ignore = "needs the built app, tauri-driver and a display: run scripts/test"]
 fn a_trainee_plays_the_canary_drill_in_the_window_and_reads_the_debrief() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let ws = dir.path().join("ws");
-    gatehouse(&ws, &["demo"])?;
+    let (_dir, ws) = demo_workspace()?;
 
-    let panel = Panel::open_as(&ws, "dana", "main[data-testid=loop-view][data-ready=true]")?;
+    let panel = Panel::open_as(&ws, "dana", LOOP_READY)?;
     let s = panel.session();
     go_to(s, "learn")?;
     let card = "[data-testid=drill-card][data-drill='canary-rollback']";
@@ -38,7 +36,7 @@ fn a_trainee_plays_the_canary_drill_in_the_window_and_reads_the_debrief() -> Res
         warning,
         "Drill workspace — a throw-away copy; nothing here reaches a real back end"
     );
-    s.wait_for("main[data-testid=loop-view][data-ready=true]", WAIT)?;
+    s.wait_for(LOOP_READY, WAIT)?;
     let shown = s.execute(
         "return document.querySelector('[data-testid=loop-view] h1').title;",
         json!([]),
@@ -142,11 +140,9 @@ fn a_trainee_plays_the_canary_drill_in_the_window_and_reads_the_debrief() -> Res
 #[test]
 #[ignore = "needs the built app, tauri-driver and a display: run scripts/test"]
 fn a_trainee_quarantines_the_broken_batch_from_the_gate_drawer() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let ws = dir.path().join("ws");
-    gatehouse(&ws, &["demo"])?;
+    let (_dir, ws) = demo_workspace()?;
 
-    let panel = Panel::open_as(&ws, "sam", "main[data-testid=loop-view][data-ready=true]")?;
+    let panel = Panel::open_as(&ws, "sam", LOOP_READY)?;
     let s = panel.session();
     go_to(s, "learn")?;
     s.click(&s.wait_for(
@@ -196,11 +192,9 @@ fn a_trainee_quarantines_the_broken_batch_from_the_gate_drawer() -> Result<()> {
 #[test]
 #[ignore = "needs the built app, tauri-driver and a display: run scripts/test"]
 fn a_trainee_asks_the_model_owner_to_retrain_from_the_drift_view() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let ws = dir.path().join("ws");
-    gatehouse(&ws, &["demo"])?;
+    let (_dir, ws) = demo_workspace()?;
 
-    let panel = Panel::open_as(&ws, "priya", "main[data-testid=loop-view][data-ready=true]")?;
+    let panel = Panel::open_as(&ws, "priya", LOOP_READY)?;
     let s = panel.session();
     go_to(s, "learn")?;
     s.click(&s.wait_for(
@@ -251,16 +245,14 @@ fn a_trainee_asks_the_model_owner_to_retrain_from_the_drift_view() -> Result<()>
 #[test]
 #[ignore = "needs the built app, tauri-driver and a display: run scripts/test"]
 fn a_drill_left_by_a_closed_panel_is_resumed_from_the_learn_view() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let ws = dir.path().join("ws");
-    gatehouse(&ws, &["demo"])?;
+    let (_dir, ws) = demo_workspace()?;
     gatehouse(
         &ws,
         &["--user", "dana", "drill", "start", "canary-rollback"],
     )?;
 
     // A fresh panel shows the workspace, and offers the drill it finds unfinished.
-    let panel = Panel::open_as(&ws, "dana", "main[data-testid=loop-view][data-ready=true]")?;
+    let panel = Panel::open_as(&ws, "dana", LOOP_READY)?;
     let s = panel.session();
     assert!(s.find_all("[data-testid=drill-banner]")?.is_empty());
     go_to(s, "learn")?;

@@ -48,9 +48,7 @@ fn png_size(bytes: &[u8]) -> Result<(u32, u32)> {
 #[test]
 #[ignore = "needs the built app, tauri-driver and a display: run scripts/test"]
 fn export_in_the_loop_view_writes_the_loop_with_its_owners_and_says_where() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let ws = dir.path().join("ws");
-    gatehouse(&ws, &["demo"])?;
+    let (_dir, ws) = demo_workspace()?;
     let panel = Panel::open(&ws)?;
     let s = panel.session();
     s.wait_for("[data-testid=loop-view][data-ready=true]", WAIT)?;

@@ -65,6 +65,17 @@ fn gatehouse(workspace: &Path, args: &[&str]) -> Result<String> {
     Ok(String::from_utf8(out.stdout)?)
 }
 
+/// A fresh demo workspace, `ws` in a temporary directory that goes with the guard.
+fn demo_workspace() -> Result<(tempfile::TempDir, PathBuf)> {
+    let dir = tempfile::tempdir()?;
+    let ws = dir.path().join("ws");
+    gatehouse(&ws, &["demo"])?;
+    Ok((dir, ws))
+}
+
+/// Matches once the Loop view has drawn its first state: the panel is ready.
+const LOOP_READY: &str = "main[data-testid=loop-view][data-ready=true]";
+
 /// A tauri-driver process, killed when dropped.
 struct Driver(Child);
 
@@ -86,11 +97,7 @@ struct Panel {
 impl Panel {
     /// Opens the app and waits for the Loop view to be drawn.
     fn open(workspace: &Path) -> Result<Panel> {
-        Panel::open_as(
-            workspace,
-            "erin",
-            "main[data-testid=loop-view][data-ready=true]",
-        )
+        Panel::open_as(workspace, "erin", LOOP_READY)
     }
 
     /// Opens the app and waits until `ready` (a CSS selector) matches.
@@ -200,9 +207,7 @@ fn drawn(session: &Session) -> Result<Value> {
 #[test]
 #[ignore = "needs the built app, tauri-driver and a display: run scripts/test"]
 fn the_loop_view_shows_what_the_cli_reports_and_opens_gate_evidence() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let ws = dir.path().join("ws");
-    gatehouse(&ws, &["demo"])?;
+    let (_dir, ws) = demo_workspace()?;
     let status: Value = serde_json::from_str(&gatehouse(&ws, &["--json", "status"])?)?;
 
     let panel = Panel::open(&ws)?;
@@ -375,9 +380,7 @@ fn the_loop_view_shows_what_the_cli_reports_and_opens_gate_evidence() -> Result<
 #[test]
 #[ignore = "needs the built app, tauri-driver and a display: run scripts/test"]
 fn the_panel_follows_changes_made_by_other_processes() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let ws = dir.path().join("ws");
-    gatehouse(&ws, &["demo"])?;
+    let (_dir, ws) = demo_workspace()?;
     let panel = Panel::open(&ws)?;
     let s = panel.session();
     let state_is = |gate: &str, state: &str| {
@@ -436,9 +439,7 @@ fn the_panel_follows_changes_made_by_other_processes() -> Result<()> {
 #[test]
 #[ignore = "needs the built app, tauri-driver and a display: run scripts/test"]
 fn a_panel_started_on_a_broken_policy_shows_the_error_then_recovers() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let ws = dir.path().join("ws");
-    gatehouse(&ws, &["demo"])?;
+    let (_dir, ws) = demo_workspace()?;
     let policy_path = ws.join("gatehouse.toml");
     let good = std::fs::read_to_string(&policy_path)?;
     let broken = good.replacen(
@@ -462,7 +463,7 @@ fn a_panel_started_on_a_broken_policy_shows_the_error_then_recovers() -> Result<
     );
 
     std::fs::write(&policy_path, &good)?;
-    s.wait_for("main[data-testid=loop-view][data-ready=true]", WAIT)?;
+    s.wait_for(LOOP_READY, WAIT)?;
     s.wait_until(
         "the error to clear",
         "return !document.querySelector('[data-testid=error]');",
@@ -488,9 +489,7 @@ fn pointer_shown(pointer: &str, version: &str) -> String {
 #[test]
 #[ignore = "needs the built app, tauri-driver and a display: run scripts/test"]
 fn a_promotion_requested_in_the_cli_is_approved_in_the_window() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let ws = dir.path().join("ws");
-    gatehouse(&ws, &["demo"])?;
+    let (_dir, ws) = demo_workspace()?;
     let requested: Value = serde_json::from_str(&gatehouse(
         &ws,
         &[
@@ -512,7 +511,7 @@ fn a_promotion_requested_in_the_cli_is_approved_in_the_window() -> Result<()> {
 
     // The requester sees why she may not approve her own request.
     {
-        let panel = Panel::open_as(&ws, "priya", "main[data-testid=loop-view][data-ready=true]")?;
+        let panel = Panel::open_as(&ws, "priya", LOOP_READY)?;
         let s = panel.session();
         go_to(s, "promotions")?;
         let why = s.wait_for_text(&format!("{card} [data-testid=cannot-approve]"), WAIT)?;
@@ -526,7 +525,7 @@ fn a_promotion_requested_in_the_cli_is_approved_in_the_window() -> Result<()> {
     }
 
     // A second approver approves in the window; the pointer moves, on the Registry and the Loop.
-    let panel = Panel::open_as(&ws, "erin", "main[data-testid=loop-view][data-ready=true]")?;
+    let panel = Panel::open_as(&ws, "erin", LOOP_READY)?;
     let s = panel.session();
     s.wait_until(
         "the sidebar to name the acting user",
@@ -589,9 +588,7 @@ fn a_promotion_requested_in_the_cli_is_approved_in_the_window() -> Result<()> {
 #[test]
 #[ignore = "needs the built app, tauri-driver and a display: run scripts/test"]
 fn the_drift_view_shows_which_features_drift_with_charts() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let ws = dir.path().join("ws");
-    gatehouse(&ws, &["demo"])?;
+    let (_dir, ws) = demo_workspace()?;
     let panel = Panel::open(&ws)?;
     let s = panel.session();
     go_to(s, "drift")?;
@@ -645,9 +642,7 @@ fn current_step_is(step: &str) -> String {
 #[test]
 #[ignore = "needs the built app, tauri-driver and a display: run scripts/test"]
 fn a_newcomer_walks_the_tour_and_the_team_sees_it_done() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let ws = dir.path().join("ws");
-    gatehouse(&ws, &["demo"])?;
+    let (_dir, ws) = demo_workspace()?;
     // The tour is data beside the policy: an edit shows without rebuilding anything.
     let tour_path = ws.join("learn").join("tour.toml");
     let tour = std::fs::read_to_string(&tour_path)?;
@@ -659,7 +654,7 @@ fn a_newcomer_walks_the_tour_and_the_team_sees_it_done() -> Result<()> {
     assert_ne!(tour, edited);
     std::fs::write(&tour_path, edited)?;
 
-    let panel = Panel::open_as(&ws, "sam", "main[data-testid=loop-view][data-ready=true]")?;
+    let panel = Panel::open_as(&ws, "sam", LOOP_READY)?;
     let s = panel.session();
     go_to(s, "learn")?;
     let steps: Vec<String> = s
@@ -702,7 +697,7 @@ fn a_newcomer_walks_the_tour_and_the_team_sees_it_done() -> Result<()> {
                 "{live:?}"
             );
             s.click(&s.wait_for("[data-testid=learn-show-me]", WAIT)?)?;
-            s.wait_for("main[data-testid=loop-view][data-ready=true]", WAIT)?;
+            s.wait_for(LOOP_READY, WAIT)?;
             s.wait_for(
                 "[data-testid=gate][data-gate='data-quality'][data-highlighted='true']",
                 WAIT,
@@ -773,10 +768,8 @@ fn alert_groups(s: &Session) -> Result<Vec<String>> {
 #[test]
 #[ignore = "needs the built app, tauri-driver and a display: run scripts/test"]
 fn alerts_are_grouped_by_owner_and_a_refused_acknowledge_says_why() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let ws = dir.path().join("ws");
-    gatehouse(&ws, &["demo"])?;
-    let panel = Panel::open_as(&ws, "dana", "main[data-testid=loop-view][data-ready=true]")?;
+    let (_dir, ws) = demo_workspace()?;
+    let panel = Panel::open_as(&ws, "dana", LOOP_READY)?;
     let s = panel.session();
     go_to(s, "alerts")?;
 
@@ -835,15 +828,8 @@ fn alerts_are_grouped_by_owner_and_a_refused_acknowledge_says_why() -> Result<()
 #[test]
 #[ignore = "needs the built app, tauri-driver and a display: run scripts/test"]
 fn the_drift_charts_move_while_you_watch() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let ws = dir.path().join("ws");
-    gatehouse(&ws, &["demo"])?;
-    let panel = Panel::launch(
-        &ws,
-        "dana",
-        "main[data-testid=loop-view][data-ready=true]",
-        2,
-    )?;
+    let (_dir, ws) = demo_workspace()?;
+    let panel = Panel::launch(&ws, "dana", LOOP_READY, 2)?;
     let s = panel.session();
     go_to(s, "drift")?;
     let src = "return document.querySelector('[data-testid=drift-heatmap]').getAttribute('src');";
@@ -885,9 +871,7 @@ fn the_drift_charts_move_while_you_watch() -> Result<()> {
 #[test]
 #[ignore = "needs the built app, tauri-driver and a display: run scripts/test"]
 fn a_registry_that_stops_answering_leaves_the_last_data_marked_stale() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let ws = dir.path().join("ws");
-    gatehouse(&ws, &["demo"])?;
+    let (_dir, ws) = demo_workspace()?;
     let panel = Panel::open(&ws)?;
     let s = panel.session();
     go_to(s, "registry")?;

@@ -31,19 +31,12 @@ fn production(ws: &Path) -> Result<String> {
 #[ignore = "needs the built app, tauri-driver and a display: run scripts/test"]
 fn the_demo_canary_turns_the_rollout_gate_red_and_confirming_the_rollback_moves_the_pointer(
 ) -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let ws = dir.path().join("ws");
-    gatehouse(&ws, &["demo"])?;
+    let (_dir, ws) = demo_workspace()?;
     assert_eq!(cli_rollout_state(&ws)?, "passed");
     assert_eq!(production(&ws)?, "3");
 
     // The canary is measured every second: it fails its analysis at the fourth measurement.
-    let panel = Panel::launch(
-        &ws,
-        "dana",
-        "main[data-testid=loop-view][data-ready=true]",
-        2,
-    )?;
+    let panel = Panel::launch(&ws, "dana", LOOP_READY, 2)?;
     let s = panel.session();
     s.wait_until(
         "the rollout gate to turn red",
@@ -121,15 +114,8 @@ fn the_demo_canary_turns_the_rollout_gate_red_and_confirming_the_rollback_moves_
 #[test]
 #[ignore = "needs the built app, tauri-driver and a display: run scripts/test"]
 fn a_viewer_sees_the_proposal_but_may_not_confirm_override_or_abort() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let ws = dir.path().join("ws");
-    gatehouse(&ws, &["demo"])?;
-    let panel = Panel::launch(
-        &ws,
-        "sam",
-        "main[data-testid=loop-view][data-ready=true]",
-        2,
-    )?;
+    let (_dir, ws) = demo_workspace()?;
+    let panel = Panel::launch(&ws, "sam", LOOP_READY, 2)?;
     let s = panel.session();
     go_to(s, "rollout")?;
     s.wait_for("[data-testid=rollout-proposal]", WAIT)?;
@@ -155,15 +141,8 @@ fn a_viewer_sees_the_proposal_but_may_not_confirm_override_or_abort() -> Result<
 #[test]
 #[ignore = "needs the built app, tauri-driver and a display: run scripts/test"]
 fn an_admin_promotes_despite_the_failed_analysis_with_a_reason() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let ws = dir.path().join("ws");
-    gatehouse(&ws, &["demo"])?;
-    let panel = Panel::launch(
-        &ws,
-        "erin",
-        "main[data-testid=loop-view][data-ready=true]",
-        2,
-    )?;
+    let (_dir, ws) = demo_workspace()?;
+    let panel = Panel::launch(&ws, "erin", LOOP_READY, 2)?;
     let s = panel.session();
     go_to(s, "rollout")?;
     s.wait_for("[data-testid=rollout-verdict][data-verdict='failed']", WAIT)?;

@@ -74,13 +74,8 @@ impl TeamDesk {
     /// A panel logged in as `user`, on the Promotions view.
     fn panel(&self, user: &str) -> Result<Panel> {
         let entry = self.entry(user);
-        let panel = Panel::launch_with(
-            &self.ws(),
-            user,
-            "main[data-testid=loop-view][data-ready=true]",
-            0,
-            &[(CREDENTIAL_ENV, &entry)],
-        )?;
+        let panel =
+            Panel::launch_with(&self.ws(), user, LOOP_READY, 0, &[(CREDENTIAL_ENV, &entry)])?;
         go_to(panel.session(), "promotions")?;
         Ok(panel)
     }
